@@ -1,0 +1,178 @@
+//! Who is calling, and what they may do.
+//!
+//! Tokens are 32 random bytes, shown once, stored only as SHA-256 hashes, compared in
+//! constant time and never logged.
+
+use axum::extract::FromRequestParts;
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+use crate::app::AppState;
+use crate::billing::Role;
+use crate::error::ApiError;
+use crate::names::Name;
+use crate::store::{Org, TokenKind, User};
+
+/// Marks this service's tokens, so that a leaked one is recognisable in a secret scan.
+const TOKEN_PREFIX: &str = "bip_";
+
+/// A new secret token: 32 random bytes from the OS generator, hex-encoded.
+pub fn generate_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    format!("{TOKEN_PREFIX}{}", hex::encode(bytes))
+}
+
+/// The only form in which a token is stored.
+pub fn hash_token(token: &str) -> [u8; 32] {
+    Sha256::digest(token.as_bytes()).into()
+}
+
+/// The authenticated caller of a request.
+#[derive(Debug, Clone)]
+pub enum Caller {
+    SiteAdmin,
+    User(User),
+    /// The codespace orchestrator.
+    Service,
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let token = bearer_token(parts).ok_or(ApiError::Unauthorized)?;
+        let hash = hash_token(token);
+        if let Some(admin) = state.admin_token_hash() {
+            if bool::from(admin.ct_eq(&hash)) {
+                return Ok(Caller::SiteAdmin);
+            }
+        }
+        let record = state
+            .store
+            .find_token(&hash)
+            .await?
+            .ok_or(ApiError::Unauthorized)?;
+        // The lookup used the hash as a key; compare it again in constant time anyway, so
+        // that correctness never rests on the database's comparison.
+        if !bool::from(record.token_hash.as_slice().ct_eq(&hash)) {
+            return Err(ApiError::Unauthorized);
+        }
+        match (record.kind, record.user) {
+            (TokenKind::SiteAdmin, _) => Ok(Caller::SiteAdmin),
+            (TokenKind::Service, _) => Ok(Caller::Service),
+            (TokenKind::User, Some(user)) => Ok(Caller::User(user)),
+            (TokenKind::User, None) => Err(ApiError::Unauthorized),
+        }
+    }
+}
+
+/// `Authorization: Bearer <token>` (GitHub's `token <token>` form too).
+fn bearer_token(parts: &Parts) -> Option<&str> {
+    let value = parts.headers.get(AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    let token = token.trim();
+    let known = scheme.eq_ignore_ascii_case("bearer") || scheme.eq_ignore_ascii_case("token");
+    (known && !token.is_empty()).then_some(token)
+}
+
+impl Caller {
+    pub fn require_site_admin(&self) -> Result<(), ApiError> {
+        match self {
+            Caller::SiteAdmin => Ok(()),
+            _ => Err(ApiError::Forbidden("Must be a site administrator")),
+        }
+    }
+
+    /// The `/codespaces` endpoints: the orchestrator's service tokens and site admins.
+    pub fn require_codespaces_service(&self) -> Result<(), ApiError> {
+        match self {
+            Caller::SiteAdmin | Caller::Service => Ok(()),
+            Caller::User(_) => Err(ApiError::Forbidden(
+                "Must be the codespace orchestrator (a service token) or a site administrator",
+            )),
+        }
+    }
+}
+
+/// What an org route asks of its caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OrgAccess {
+    /// Site admins and the org's owners and members.
+    View,
+    /// Site admins and the org's owners.
+    Manage,
+}
+
+/// Finds the org and checks that the caller may reach it. An org the caller may not see at
+/// all answers 404, as if it did not exist; one it sees but may not change answers 403.
+pub async fn authorize_org(
+    state: &AppState,
+    caller: &Caller,
+    org: &str,
+    access: OrgAccess,
+) -> Result<Org, ApiError> {
+    let login = Name::parse(org).map_err(|_| ApiError::NotFound)?;
+    let org = state
+        .store
+        .find_org(&login)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let role = match caller {
+        Caller::SiteAdmin => return Ok(org),
+        Caller::Service => {
+            return Err(ApiError::Forbidden(
+                "Service tokens may use only the /codespaces endpoints",
+            ))
+        }
+        Caller::User(user) => state.store.role_of(org.id, user.id).await?,
+    };
+    match (role, access) {
+        (Some(Role::Owner), _) | (Some(Role::Member), OrgAccess::View) => Ok(org),
+        (Some(Role::Member), OrgAccess::Manage) => {
+            Err(ApiError::Forbidden("Must be an organization owner"))
+        }
+        (Some(Role::OutsideCollaborator) | None, _) => Err(ApiError::NotFound),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_32_random_bytes_and_differ() {
+        let a = generate_token();
+        let b = generate_token();
+        assert_ne!(a, b);
+        assert_eq!(a.len(), TOKEN_PREFIX.len() + 64);
+        assert!(a.starts_with(TOKEN_PREFIX));
+    }
+
+    #[test]
+    fn the_hash_is_sha256_of_the_token() {
+        assert_eq!(
+            hex::encode(hash_token("abc")),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+
+    #[test]
+    fn reads_bearer_and_token_schemes_only() {
+        let parts = |value: &str| {
+            let request = axum::http::Request::builder()
+                .header(AUTHORIZATION, value)
+                .body(())
+                .unwrap();
+            request.into_parts().0
+        };
+        assert_eq!(bearer_token(&parts("Bearer abc")), Some("abc"));
+        assert_eq!(bearer_token(&parts("token abc")), Some("abc"));
+        assert_eq!(bearer_token(&parts("Basic abc")), None);
+        assert_eq!(bearer_token(&parts("Bearer ")), None);
+        assert_eq!(bearer_token(&parts("Bearer")), None);
+    }
+}

@@ -1,0 +1,140 @@
+//! Typed configuration, read from the environment once at start-up.
+
+use std::net::SocketAddr;
+
+/// The embedded store used when `DATABASE_URL` is not set.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://base-image-policy.db";
+pub const DEFAULT_LISTEN_ADDR: &str = "127.0.0.1:8080";
+pub const DEFAULT_IMAGE: &str = "mcr.microsoft.com/devcontainers/universal:2";
+pub const RECOVERY_IMAGE: &str = "mcr.microsoft.com/devcontainers/base:ubuntu";
+
+#[derive(Clone)]
+pub struct Config {
+    pub database_url: String,
+    pub listen_addr: SocketAddr,
+    /// A site-admin token accepted from start-up on. Never logged.
+    pub admin_token: Option<String>,
+    pub default_image: String,
+    pub recovery_image: String,
+    pub log_json: bool,
+}
+
+// Hand-written so that the admin token can never reach a log line through `{:?}`.
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("database_url", &redact_url(&self.database_url))
+            .field("listen_addr", &self.listen_addr)
+            .field(
+                "admin_token",
+                &self.admin_token.as_ref().map(|_| "<redacted>"),
+            )
+            .field("default_image", &self.default_image)
+            .field("recovery_image", &self.recovery_image)
+            .finish()
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("LISTEN_ADDR '{0}' is not a socket address such as 127.0.0.1:8080")]
+    ListenAddr(String),
+    #[error("DATABASE_URL must start with postgres://, postgresql:// or sqlite://")]
+    DatabaseScheme,
+    #[error("ADMIN_TOKEN must be at least 32 characters")]
+    AdminTokenTooShort,
+    #[error("{0} '{1}' is not a valid image reference: {2}")]
+    Image(&'static str, String, crate::policy::ImageRefError),
+}
+
+impl Config {
+    /// Reads the configuration from the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|key| std::env::var(key).ok().filter(|v| !v.is_empty()))
+    }
+
+    /// Reads the configuration through `lookup`, so tests need not touch the environment.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let database_url =
+            lookup("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_string());
+        if !["postgres://", "postgresql://", "sqlite:"]
+            .iter()
+            .any(|scheme| database_url.starts_with(scheme))
+        {
+            return Err(ConfigError::DatabaseScheme);
+        }
+        let listen = lookup("LISTEN_ADDR").unwrap_or_else(|| DEFAULT_LISTEN_ADDR.to_string());
+        let listen_addr = listen
+            .parse()
+            .map_err(|_| ConfigError::ListenAddr(listen))?;
+        let admin_token = lookup("ADMIN_TOKEN");
+        if admin_token.as_ref().is_some_and(|t| t.len() < 32) {
+            return Err(ConfigError::AdminTokenTooShort);
+        }
+        let image = |key: &'static str, default: &str| {
+            let raw = lookup(key).unwrap_or_else(|| default.to_string());
+            crate::policy::ImageRef::parse(&raw)
+                .map(|_| raw.clone())
+                .map_err(|e| ConfigError::Image(key, raw, e))
+        };
+        Ok(Self {
+            database_url,
+            listen_addr,
+            admin_token,
+            default_image: image("DEFAULT_IMAGE", DEFAULT_IMAGE)?,
+            recovery_image: image("RECOVERY_IMAGE", RECOVERY_IMAGE)?,
+            log_json: lookup("LOG_FORMAT").is_some_and(|f| f.eq_ignore_ascii_case("json")),
+        })
+    }
+}
+
+/// Drops the password from a database URL so the URL can be logged.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let userinfo = &url[scheme_end + 3..at];
+            let user = userinfo.split(':').next().unwrap_or_default();
+            format!(
+                "{}{}:<redacted>{}",
+                &url[..scheme_end + 3],
+                user,
+                &url[at..]
+            )
+        }
+        _ => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_apply_when_nothing_is_set() {
+        let config = Config::from_lookup(|_| None).unwrap();
+        assert_eq!(config.database_url, DEFAULT_DATABASE_URL);
+        assert_eq!(config.listen_addr.to_string(), DEFAULT_LISTEN_ADDR);
+        assert_eq!(config.default_image, DEFAULT_IMAGE);
+        assert_eq!(config.recovery_image, RECOVERY_IMAGE);
+        assert!(config.admin_token.is_none());
+    }
+
+    #[test]
+    fn an_unknown_database_scheme_is_refused() {
+        let err = Config::from_lookup(|k| (k == "DATABASE_URL").then(|| "mysql://x".into()));
+        assert!(matches!(err, Err(ConfigError::DatabaseScheme)));
+    }
+
+    #[test]
+    fn debug_output_never_shows_secrets() {
+        let config = Config::from_lookup(|k| match k {
+            "ADMIN_TOKEN" => Some("canary-canary-canary-canary-canary-1".into()),
+            "DATABASE_URL" => Some("postgres://app:hunter2@db/app".into()),
+            _ => None,
+        })
+        .unwrap();
+        let shown = format!("{config:?}");
+        assert!(!shown.contains("canary"));
+        assert!(!shown.contains("hunter2"));
+    }
+}

@@ -1,0 +1,17 @@
+//! Base-image policy service: org owners keep policies on the container images their
+//! codespaces may be built from, and the codespace orchestrator asks it on every creation
+//! and full rebuild.
+#![forbid(unsafe_code)]
+
+pub mod app;
+pub mod auth;
+pub mod billing;
+pub mod config;
+pub mod devcontainer;
+pub mod error;
+pub mod names;
+pub mod policy;
+pub mod provisioning;
+pub mod routes;
+pub mod store;
+pub mod telemetry;

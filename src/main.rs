@@ -1,0 +1,40 @@
+//! Thin entry point: configuration, telemetry, store, router, serve.
+
+use std::process::ExitCode;
+
+use base_image_policy::app::{self, AppState};
+use base_image_policy::config::{redact_url, Config};
+use base_image_policy::{store, telemetry};
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let config = match Config::from_env() {
+        Ok(config) => config,
+        Err(err) => {
+            eprintln!("configuration error: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    telemetry::init(config.log_json);
+    match run(config).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            tracing::error!(error = %err, "service stopped");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
+    tracing::info!(database = %redact_url(&config.database_url), "opening the policy store");
+    let store = store::connect(&config.database_url).await?;
+    if let Some(token) = app::bootstrap_admin_token(store.as_ref(), &config).await? {
+        // Printed once, straight to stdout and never through the logger.
+        println!("Generated site-admin token (shown only now, store it safely): {token}");
+    }
+    let listener = tokio::net::TcpListener::bind(config.listen_addr).await?;
+    tracing::info!(addr = %listener.local_addr()?, "serving");
+    let router = app::build_router(AppState::new(store, config));
+    app::serve(listener, router, app::shutdown_signal()).await?;
+    Ok(())
+}

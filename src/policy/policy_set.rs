@@ -1,0 +1,295 @@
+//! The compiled, immutable structure that answers "may this repository use
+//! this base image?" in time independent of how many values policies list.
+
+use std::collections::HashMap;
+
+use crate::policy::allowed_value::AllowedValue;
+use crate::policy::image_ref::ImageRef;
+use crate::policy::policy_index::CompiledPolicy;
+
+/// Which repositories a policy applies to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Target {
+    /// Every repository of the organization.
+    AllRepositories,
+    /// Only the named repositories (keys already lowercased by the caller).
+    SelectedRepositories(Vec<String>),
+}
+
+/// One policy as stored, before compilation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PolicyRules {
+    /// Stable policy id; verdicts are ordered by it.
+    pub id: i64,
+    /// Human-readable policy name, echoed in verdicts.
+    pub name: String,
+    /// Repositories the policy applies to.
+    pub target: Target,
+    /// Allowed base images; `None` means the policy does not constrain base
+    /// images at all, while an empty list refuses every image.
+    pub base_images: Option<Vec<AllowedValue>>,
+}
+
+/// The outcome for one repository and image.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Decision {
+    /// True when every applicable policy allows the image (or none applies).
+    pub allowed: bool,
+    /// One verdict per applicable policy, ordered by policy id.
+    pub verdicts: Vec<PolicyVerdict>,
+}
+
+impl Decision {
+    /// Ids of the policies that refused the image, in ascending order.
+    pub fn refusing_policy_ids(&self) -> Vec<i64> {
+        self.verdicts
+            .iter()
+            .filter(|v| !v.allowed)
+            .map(|v| v.policy_id)
+            .collect()
+    }
+}
+
+/// What one applicable policy said about the image.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PolicyVerdict {
+    /// The policy's id.
+    pub policy_id: i64,
+    /// The policy's name.
+    pub policy_name: String,
+    /// Whether this policy allows the image.
+    pub allowed: bool,
+    /// The allowed value that matched, as written (with `*` for a prefix):
+    /// an exact match if any, otherwise the longest matching prefix.
+    pub matched_value: Option<String>,
+}
+
+/// All of an organization's policies, compiled for fast decisions.
+///
+/// Immutable once built, so it can be shared across threads behind an `Arc`
+/// and swapped wholesale when policies change.
+#[derive(Debug, Default)]
+pub struct CompiledPolicySet {
+    /// Constraining policies (those with `base_images: Some`), sorted by id so
+    /// that index order is verdict order.
+    policies: Vec<CompiledPolicy>,
+    /// Indices into `policies` of the all-repositories policies, ascending.
+    all_repositories: Vec<usize>,
+    /// Repository key to indices into `policies`, ascending and de-duplicated.
+    selected: HashMap<String, Vec<usize>>,
+    /// Number of policies given to `compile`, constraining or not.
+    policy_count: usize,
+}
+
+impl CompiledPolicySet {
+    /// Builds the decision structure; cost is linear in the total size of the input.
+    pub fn compile(policies: Vec<PolicyRules>) -> Self {
+        let policy_count = policies.len();
+        // Policies that constrain nothing can never refuse and get no verdict,
+        // so they are dropped here rather than skipped on every decision.
+        let mut constraining: Vec<PolicyRules> = policies
+            .into_iter()
+            .filter(|p| p.base_images.is_some())
+            .collect();
+        constraining.sort_by_key(|p| p.id);
+
+        let mut set = CompiledPolicySet {
+            policy_count,
+            ..CompiledPolicySet::default()
+        };
+        for (index, rules) in constraining.into_iter().enumerate() {
+            let values = rules.base_images.unwrap_or_default();
+            set.policies
+                .push(CompiledPolicy::new(rules.id, rules.name, &values));
+            match rules.target {
+                Target::AllRepositories => set.all_repositories.push(index),
+                Target::SelectedRepositories(repos) => {
+                    for repo in repos {
+                        let indices = set.selected.entry(repo).or_default();
+                        // Indices arrive in ascending order, so a repository
+                        // named twice by one policy shows up as a repeat of the last.
+                        if indices.last() != Some(&index) {
+                            indices.push(index);
+                        }
+                    }
+                }
+            }
+        }
+        set
+    }
+
+    /// Decides whether the repository `repo_key` (lowercased by the caller) may
+    /// use `image`: every applicable policy must allow it.
+    pub fn decide(&self, repo_key: &str, image: &ImageRef) -> Decision {
+        let selected = self.selected.get(repo_key).map_or(&[][..], Vec::as_slice);
+        let mut applicable: Vec<usize> = self
+            .all_repositories
+            .iter()
+            .chain(selected)
+            .copied()
+            .collect();
+        // Both lists are ascending and disjoint; sorting restores id order.
+        applicable.sort_unstable();
+        let verdicts: Vec<PolicyVerdict> = applicable
+            .into_iter()
+            .filter_map(|index| self.policies.get(index))
+            .map(|policy| policy.verdict(image.as_str()))
+            .collect();
+        Decision {
+            allowed: verdicts.iter().all(|v| v.allowed),
+            verdicts,
+        }
+    }
+
+    /// Number of policies given to [`CompiledPolicySet::compile`], including
+    /// those that do not constrain base images.
+    pub fn policy_count(&self) -> usize {
+        self.policy_count
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn values(list: &[&str]) -> Option<Vec<AllowedValue>> {
+        Some(
+            list.iter()
+                .map(|v| AllowedValue::parse(v).unwrap())
+                .collect(),
+        )
+    }
+
+    fn rules(id: i64, target: Target, base_images: Option<Vec<AllowedValue>>) -> PolicyRules {
+        PolicyRules {
+            id,
+            name: format!("policy {id}"),
+            target,
+            base_images,
+        }
+    }
+
+    fn selected(repos: &[&str]) -> Target {
+        Target::SelectedRepositories(repos.iter().map(|r| r.to_string()).collect())
+    }
+
+    fn image(s: &str) -> ImageRef {
+        ImageRef::parse(s).unwrap()
+    }
+
+    #[test]
+    fn no_policies_allows_everything() {
+        for set in [
+            CompiledPolicySet::default(),
+            CompiledPolicySet::compile(vec![]),
+        ] {
+            let decision = set.decide("octo/app", &image("anything:1"));
+            assert!(decision.allowed);
+            assert!(decision.verdicts.is_empty());
+            assert!(decision.refusing_policy_ids().is_empty());
+            assert_eq!(set.policy_count(), 0);
+        }
+    }
+
+    #[test]
+    fn policies_intersect_and_never_widen() {
+        let set = CompiledPolicySet::compile(vec![
+            rules(1, Target::AllRepositories, values(&["node:18"])),
+            rules(2, selected(&["octo/app"]), values(&["node:18", "python:3"])),
+        ]);
+        let node = set.decide("octo/app", &image("node:18"));
+        assert!(node.allowed);
+        assert_eq!(node.verdicts.len(), 2);
+
+        // The repository-scoped policy lists python, the org-wide one does not.
+        let python = set.decide("octo/app", &image("python:3"));
+        assert!(!python.allowed);
+        assert_eq!(python.refusing_policy_ids(), vec![1]);
+        assert_eq!(
+            python.verdicts[1].matched_value.as_deref(),
+            Some("python:3")
+        );
+    }
+
+    #[test]
+    fn selected_policies_apply_only_to_named_repositories() {
+        let set = CompiledPolicySet::compile(vec![rules(
+            3,
+            selected(&["octo/app", "octo/web", "octo/app"]),
+            values(&["node:18"]),
+        )]);
+        let refused = set.decide("octo/web", &image("python:3"));
+        assert!(!refused.allowed);
+        assert_eq!(refused.refusing_policy_ids(), vec![3]);
+        // A repository named twice still gets a single verdict.
+        assert_eq!(set.decide("octo/app", &image("python:3")).verdicts.len(), 1);
+
+        let other = set.decide("octo/other", &image("python:3"));
+        assert!(other.allowed);
+        assert!(other.verdicts.is_empty());
+    }
+
+    #[test]
+    fn unconstrained_policy_gets_no_verdict_but_is_counted() {
+        let set = CompiledPolicySet::compile(vec![
+            rules(1, Target::AllRepositories, None),
+            rules(2, selected(&["octo/app"]), None),
+        ]);
+        let decision = set.decide("octo/app", &image("python:3"));
+        assert!(decision.allowed);
+        assert!(decision.verdicts.is_empty());
+        assert_eq!(set.policy_count(), 2);
+    }
+
+    #[test]
+    fn empty_list_refuses_all() {
+        let set = CompiledPolicySet::compile(vec![rules(4, Target::AllRepositories, values(&[]))]);
+        let decision = set.decide("octo/app", &image("node:18"));
+        assert!(!decision.allowed);
+        assert_eq!(decision.refusing_policy_ids(), vec![4]);
+        assert_eq!(decision.verdicts[0].matched_value, None);
+    }
+
+    #[test]
+    fn verdicts_are_sorted_by_policy_id() {
+        let set = CompiledPolicySet::compile(vec![
+            rules(9, selected(&["octo/app"]), values(&["node:*"])),
+            rules(5, Target::AllRepositories, values(&["python:3"])),
+            rules(2, selected(&["octo/app"]), values(&["*", "node:18"])),
+            rules(7, Target::AllRepositories, values(&["*"])),
+            rules(1, Target::AllRepositories, None),
+        ]);
+        let decision = set.decide("octo/app", &image("node:18"));
+        let ids: Vec<i64> = decision.verdicts.iter().map(|v| v.policy_id).collect();
+        assert_eq!(ids, vec![2, 5, 7, 9]);
+        assert!(!decision.allowed);
+        assert_eq!(decision.refusing_policy_ids(), vec![5]);
+        let matched: Vec<Option<&str>> = decision
+            .verdicts
+            .iter()
+            .map(|v| v.matched_value.as_deref())
+            .collect();
+        assert_eq!(
+            matched,
+            vec![Some("node:18"), None, Some("*"), Some("node:*")]
+        );
+        assert_eq!(decision.verdicts[0].policy_name, "policy 2");
+    }
+
+    #[test]
+    fn matching_is_exact_without_normalization() {
+        let set = CompiledPolicySet::compile(vec![rules(
+            1,
+            Target::AllRepositories,
+            values(&["node:18"]),
+        )]);
+        assert!(!set.decide("r", &image("docker.io/library/node:18")).allowed);
+        assert!(set.decide("r", &image("node:18")).allowed);
+    }
+
+    #[test]
+    fn compiled_set_is_shareable_across_threads() {
+        fn assert_send_sync<T: Send + Sync>() {}
+        assert_send_sync::<CompiledPolicySet>();
+    }
+}

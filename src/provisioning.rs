@@ -1,0 +1,194 @@
+//! What a codespace is built from once the policy has spoken: the image, recovery mode and
+//! the creation log. Pure, so that creation and full rebuild share it exactly.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use rand::RngCore;
+
+use crate::policy::{
+    judge, refusal_message, CompiledPolicySet, ExemptImages, ImageRef, ImageSource, Judgement,
+    Refused,
+};
+use crate::store::CodespaceBuild;
+
+/// Everything the decision needs besides the policy set, fixed before the transaction.
+#[derive(Debug, Clone)]
+pub struct BuildRequest {
+    /// `org/repo`, for the log.
+    pub repository: String,
+    /// The lowercased repository name policies are indexed by.
+    pub repo_key: String,
+    pub image: ImageRef,
+    pub source: ImageSource,
+    pub billed_to_org: bool,
+    pub billable_owner: String,
+    pub default_image: String,
+    pub recovery_image: String,
+    /// Lines already in the log (a rebuild keeps the codespace's history).
+    pub log_so_far: Vec<String>,
+}
+
+/// Decides what to build. A refused `image` is an error (the caller answers 400); a refused
+/// Dockerfile base image builds the recovery image instead, and says so on the last log line.
+pub fn plan_build(
+    request: BuildRequest,
+    set: &CompiledPolicySet,
+) -> Result<CodespaceBuild, Refused> {
+    let exempt = ExemptImages {
+        default_image: &request.default_image,
+        recovery_image: &request.recovery_image,
+    };
+    let image = request.image.as_str().to_string();
+    let judgement = judge(
+        set,
+        &request.repo_key,
+        &request.image,
+        request.source,
+        request.billed_to_org,
+        exempt,
+    );
+    let mut log = request.log_so_far;
+    log.push(format!(
+        "Resolving the dev container configuration of {}.",
+        request.repository
+    ));
+    log.push(match request.source {
+        ImageSource::Image => format!("Using image '{image}' from devcontainer.json."),
+        ImageSource::Dockerfile => {
+            format!("Using base image '{image}' from the final stage of the Dockerfile.")
+        }
+        ImageSource::Default => {
+            format!("No image is configured; using the default image '{image}'.")
+        }
+    });
+    let build = |image: String, recovery_mode: bool, log: Vec<String>| CodespaceBuild {
+        billable_owner: request.billable_owner.clone(),
+        image,
+        image_source: request.source,
+        recovery_mode,
+        creation_log: log,
+    };
+    match judgement {
+        Judgement::Allowed | Judgement::Exempt(_) => {
+            log.push(match judgement {
+                Judgement::Exempt(reason) => format!("Organization policy not checked: {reason}."),
+                _ => format!("Base image '{image}' is allowed by the organization's policies."),
+            });
+            log.push(format!("Creating the codespace container from '{image}'."));
+            Ok(build(image, false, log))
+        }
+        Judgement::Refused { policy_ids } if request.source == ImageSource::Dockerfile => {
+            let recovery = request.recovery_image.clone();
+            log.push(format!(
+                "Creating the codespace container from the recovery image '{recovery}'."
+            ));
+            log.push(format!(
+                "{} The codespace is running in recovery mode on '{recovery}' (refused by policy {}).",
+                refusal_message(&image),
+                join_ids(&policy_ids)
+            ));
+            Ok(build(recovery, true, log))
+        }
+        Judgement::Refused { policy_ids } => Err(Refused { image, policy_ids }),
+    }
+}
+
+fn join_ids(ids: &[i64]) -> String {
+    ids.iter()
+        .map(i64::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A new codespace id: `cs_` and a ULID (time-ordered, 80 random bits).
+pub fn new_codespace_id() -> String {
+    const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+    let millis = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64);
+    let mut random = [0u8; 10];
+    rand::rngs::OsRng.fill_bytes(&mut random);
+    let mut value: u128 = u128::from(millis & 0xFFFF_FFFF_FFFF) << 80;
+    for (i, byte) in random.iter().enumerate() {
+        value |= u128::from(*byte) << (8 * (9 - i));
+    }
+    let mut id = String::with_capacity(29);
+    id.push_str("cs_");
+    for i in (0..26).rev() {
+        id.push(char::from(ALPHABET[((value >> (5 * i)) & 31) as usize]));
+    }
+    id
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::{AllowedValue, PolicyRules, Target};
+
+    fn node_only() -> CompiledPolicySet {
+        CompiledPolicySet::compile(vec![PolicyRules {
+            id: 4,
+            name: "node".into(),
+            target: Target::AllRepositories,
+            base_images: Some(vec![AllowedValue::parse("node:*").unwrap()]),
+        }])
+    }
+
+    fn request(image: &str, source: ImageSource) -> BuildRequest {
+        BuildRequest {
+            repository: "octo-org/app".into(),
+            repo_key: "app".into(),
+            image: ImageRef::parse(image).unwrap(),
+            source,
+            billed_to_org: true,
+            billable_owner: "octo-org".into(),
+            default_image: "mcr.microsoft.com/devcontainers/universal:2".into(),
+            recovery_image: "mcr.microsoft.com/devcontainers/base:ubuntu".into(),
+            log_so_far: vec!["earlier".into()],
+        }
+    }
+
+    #[test]
+    fn an_allowed_image_is_built_as_configured() {
+        let build = plan_build(request("node:18", ImageSource::Image), &node_only()).unwrap();
+        assert_eq!(build.image, "node:18");
+        assert!(!build.recovery_mode);
+        assert_eq!(build.creation_log[0], "earlier");
+    }
+
+    #[test]
+    fn a_refused_image_is_an_error_naming_the_image_as_written() {
+        let refused =
+            plan_build(request("python:3", ImageSource::Image), &node_only()).unwrap_err();
+        assert_eq!(
+            refused,
+            Refused {
+                image: "python:3".into(),
+                policy_ids: vec![4]
+            }
+        );
+    }
+
+    #[test]
+    fn a_refused_dockerfile_base_image_builds_the_recovery_image() {
+        let build = plan_build(request("python:3", ImageSource::Dockerfile), &node_only()).unwrap();
+        assert!(build.recovery_mode);
+        assert_eq!(build.image, "mcr.microsoft.com/devcontainers/base:ubuntu");
+        assert_eq!(build.image_source, ImageSource::Dockerfile);
+        let last = build.creation_log.last().unwrap();
+        assert!(
+            last.contains("Base image 'python:3' is not allowed"),
+            "{last}"
+        );
+        assert!(last.contains("recovery mode"), "{last}");
+    }
+
+    #[test]
+    fn codespace_ids_are_unique_and_well_formed() {
+        let a = new_codespace_id();
+        let b = new_codespace_id();
+        assert_ne!(a, b);
+        assert_eq!(a.len(), 29);
+        assert!(a.starts_with("cs_"));
+    }
+}

@@ -1,0 +1,84 @@
+//! Site-admin endpoints that mint tokens. A token is answered once and stored only hashed.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::app::AppState;
+use crate::auth::{generate_token, hash_token, Caller};
+use crate::error::{ApiError, ErrorBody};
+use crate::names::Name;
+use crate::routes::ApiJson;
+use crate::store::TokenKind;
+
+/// A freshly minted token; it is never shown again.
+#[derive(Serialize, ToSchema)]
+pub struct TokenCreated {
+    token: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceTokenRequest {
+    /// What the token is for, e.g. `orchestrator-eu`; 1 to 100 characters.
+    name: String,
+}
+
+/// Mints a token for a user (created if unknown).
+#[utoipa::path(post, path = "/users/{username}/tokens", tag = "tokens",
+    params(("username" = String, Path, description = "The user's login")),
+    responses(
+        (status = 201, description = "The token, shown only now", body = TokenCreated),
+        (status = 401, description = "No or unknown token", body = ErrorBody),
+        (status = 403, description = "Not a site admin", body = ErrorBody),
+        (status = 422, description = "Invalid username", body = ErrorBody),
+    ))]
+pub async fn create_user_token(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(username): Path<String>,
+) -> Result<(StatusCode, Json<TokenCreated>), ApiError> {
+    caller.require_site_admin()?;
+    let user =
+        Name::parse(&username).map_err(|e| ApiError::invalid("User", "username", e.to_string()))?;
+    let token = generate_token();
+    state
+        .store
+        .insert_token(TokenKind::User, &hash_token(&token), Some(&user), None)
+        .await?;
+    Ok((StatusCode::CREATED, Json(TokenCreated { token })))
+}
+
+/// Mints a service token for the codespace orchestrator.
+#[utoipa::path(post, path = "/service-tokens", tag = "tokens",
+    request_body = ServiceTokenRequest,
+    responses(
+        (status = 201, description = "The token, shown only now", body = TokenCreated),
+        (status = 400, description = "Malformed JSON", body = ErrorBody),
+        (status = 401, description = "No or unknown token", body = ErrorBody),
+        (status = 403, description = "Not a site admin", body = ErrorBody),
+        (status = 422, description = "Invalid name", body = ErrorBody),
+    ))]
+pub async fn create_service_token(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(request): ApiJson<ServiceTokenRequest>,
+) -> Result<(StatusCode, Json<TokenCreated>), ApiError> {
+    caller.require_site_admin()?;
+    let name = request.name.trim();
+    if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
+        return Err(ApiError::invalid(
+            "ServiceToken",
+            "name",
+            "must be 1 to 100 characters with no control characters",
+        ));
+    }
+    let token = generate_token();
+    state
+        .store
+        .insert_token(TokenKind::Service, &hash_token(&token), None, Some(name))
+        .await?;
+    Ok((StatusCode::CREATED, Json(TokenCreated { token })))
+}

@@ -1,0 +1,330 @@
+//! Codespaces: creation and full rebuild ask the policy; the orchestrator (service tokens)
+//! and site admins call these.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::app::AppState;
+use crate::auth::{authorize_org, Caller, OrgAccess};
+use crate::billing::{billed_to_org, BillingMode};
+use crate::devcontainer::{read_config, ConfiguredImage};
+use crate::error::{ApiError, ErrorBody};
+use crate::names::Name;
+use crate::policy::{refusal_message, ImageRef, ImageSource, Refused};
+use crate::provisioning::{new_codespace_id, plan_build, BuildRequest};
+use crate::routes::{timestamp, ApiJson, Pagination};
+use crate::store::{Codespace, NewCodespace, Org, Repo};
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateCodespace {
+    /// `org/repo`.
+    repository: String,
+    /// The login of the user the codespace is for.
+    user: String,
+    /// The repository's dev container configuration: an object, or the text of
+    /// `devcontainer.json` (JSON with comments and trailing commas); absent or null when
+    /// the repository has none.
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    devcontainer: Option<serde_json::Value>,
+    /// The text of the Dockerfile the configuration builds from, if it builds from one.
+    #[serde(default)]
+    dockerfile: Option<String>,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RebuildCodespace {
+    /// A full rebuild re-reads the configuration and applies the policy in force now; a
+    /// plain one reuses the codespace's image and does not.
+    #[serde(default)]
+    full: bool,
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    devcontainer: Option<serde_json::Value>,
+    #[serde(default)]
+    dockerfile: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CodespaceResponse {
+    id: String,
+    repository: String,
+    user: String,
+    /// The org's login when the org pays, the user's otherwise.
+    billable_owner: String,
+    image: String,
+    /// `image`, `dockerfile` or `default`.
+    image_source: String,
+    recovery_mode: bool,
+    creation_log: Vec<String>,
+    created_at: String,
+    updated_at: String,
+}
+
+impl From<Codespace> for CodespaceResponse {
+    fn from(codespace: Codespace) -> Self {
+        Self {
+            id: codespace.id,
+            repository: codespace.repository,
+            user: codespace.user,
+            billable_owner: codespace.billable_owner,
+            image: codespace.image,
+            image_source: codespace.image_source.as_str().to_string(),
+            recovery_mode: codespace.recovery_mode,
+            creation_log: codespace.creation_log,
+            created_at: timestamp(codespace.created_at),
+            updated_at: timestamp(codespace.updated_at),
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CodespaceList {
+    total_count: i64,
+    codespaces: Vec<CodespaceResponse>,
+}
+
+/// The 400 for an image the policy refuses, with the contract's exact message.
+fn refused(refusal: Refused, org: &Org, repo: &Repo) -> ApiError {
+    tracing::info!(
+        org = %org.login, repository = %repo.name, image = %refusal.image,
+        outcome = "refused", policy_ids = ?refusal.policy_ids, "policy decision"
+    );
+    ApiError::BadRequest(refusal_message(&refusal.image))
+}
+
+fn log_decision(org: &Org, codespace: &Codespace) {
+    let outcome = if codespace.recovery_mode {
+        "recovery"
+    } else {
+        "allowed"
+    };
+    tracing::info!(
+        org = %org.login, repository = %codespace.repository, image = %codespace.image,
+        image_source = codespace.image_source.as_str(), outcome, "policy decision"
+    );
+}
+
+/// Reads the configuration into the image to judge and where it came from.
+fn configured_image(
+    state: &AppState,
+    devcontainer: Option<&serde_json::Value>,
+    dockerfile: Option<&str>,
+) -> Result<(ImageRef, ImageSource), ApiError> {
+    let configured = read_config(devcontainer, dockerfile)
+        .map_err(|e| ApiError::invalid("Codespace", e.field, e.message))?;
+    let (raw, source, field) = match configured {
+        ConfiguredImage::Image(image) => (image, ImageSource::Image, "devcontainer.image"),
+        ConfiguredImage::Dockerfile { base_image } => {
+            (base_image, ImageSource::Dockerfile, "dockerfile")
+        }
+        ConfiguredImage::Default => (
+            state.config.default_image.clone(),
+            ImageSource::Default,
+            "devcontainer",
+        ),
+    };
+    let image = ImageRef::parse(&raw).map_err(|e| {
+        ApiError::invalid(
+            "Codespace",
+            field,
+            format!("names '{raw}', which is not a valid image reference: {e}"),
+        )
+    })?;
+    Ok((image, source))
+}
+
+/// Who pays: the org when its billing setting covers the user, the user otherwise.
+async fn billing_for(state: &AppState, org: &Org, user: &Name) -> Result<(bool, String), ApiError> {
+    let role = state.store.role_of_login(org.id, user).await?;
+    let selected = org.billing_mode == BillingMode::SelectedMembers
+        && state.store.is_selected_for_billing(org.id, user).await?;
+    let billed = billed_to_org(org.billing_mode, role, selected);
+    let owner = if billed {
+        org.login.clone()
+    } else {
+        user.to_string()
+    };
+    Ok((billed, owner))
+}
+
+/// Finds `org/repo`; an unknown one is a 404.
+async fn find_repository(state: &AppState, full_name: &str) -> Result<(Org, Repo), ApiError> {
+    let (org, repo) = full_name.split_once('/').ok_or_else(|| {
+        ApiError::invalid("Codespace", "repository", "must be written as owner/name")
+    })?;
+    let (Ok(org), Ok(repo)) = (Name::parse(org), Name::parse(repo)) else {
+        return Err(ApiError::invalid(
+            "Codespace",
+            "repository",
+            "must be written as owner/name",
+        ));
+    };
+    let org = state
+        .store
+        .find_org(&org)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let repo = state
+        .store
+        .find_repo(org.id, &repo)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    Ok((org, repo))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn build_request(
+    state: &AppState,
+    org: &Org,
+    repo: &Repo,
+    image: ImageRef,
+    source: ImageSource,
+    (billed_to_org, billable_owner): (bool, String),
+    log_so_far: Vec<String>,
+) -> BuildRequest {
+    BuildRequest {
+        repository: format!("{}/{}", org.login, repo.name),
+        repo_key: repo.name.to_ascii_lowercase(),
+        image,
+        source,
+        billed_to_org,
+        billable_owner,
+        default_image: state.config.default_image.clone(),
+        recovery_image: state.config.recovery_image.clone(),
+        log_so_far,
+    }
+}
+
+/// Creates a codespace if the org's policies allow its image.
+#[utoipa::path(post, path = "/codespaces", tag = "codespaces", request_body = CreateCodespace,
+    responses(
+        (status = 201, description = "Created (in recovery mode when a Dockerfile base image was refused)", body = CodespaceResponse),
+        (status = 400, description = "The image is not allowed by an organization policy, or the JSON is malformed", body = ErrorBody),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, description = "Unknown repository", body = ErrorBody),
+        (status = 413, body = ErrorBody),
+        (status = 422, description = "The configuration cannot be read", body = ErrorBody),
+        (status = 503, description = "The policy store cannot be reached; retry", body = ErrorBody)))]
+pub async fn create_codespace(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(request): ApiJson<CreateCodespace>,
+) -> Result<(StatusCode, Json<CodespaceResponse>), ApiError> {
+    caller.require_codespaces_service()?;
+    let user = Name::parse(&request.user)
+        .map_err(|e| ApiError::invalid("Codespace", "user", e.to_string()))?;
+    let (org, repo) = find_repository(&state, &request.repository).await?;
+    let (image, source) = configured_image(
+        &state,
+        request.devcontainer.as_ref(),
+        request.dockerfile.as_deref(),
+    )?;
+    let billing = billing_for(&state, &org, &user).await?;
+    let plan_input = build_request(&state, &org, &repo, image, source, billing, Vec::new());
+    let new = NewCodespace {
+        id: new_codespace_id(),
+        org_id: org.id,
+        repo_id: repo.id,
+        user: user.to_string(),
+    };
+    let plan = Box::new(move |set: &_| plan_build(plan_input, set));
+    match state.store.create_codespace(new, plan).await? {
+        Ok(codespace) => {
+            log_decision(&org, &codespace);
+            Ok((StatusCode::CREATED, Json(codespace.into())))
+        }
+        Err(refusal) => Err(refused(refusal, &org, &repo)),
+    }
+}
+
+/// Shows a codespace.
+#[utoipa::path(get, path = "/codespaces/{id}", tag = "codespaces",
+    params(("id" = String, Path)),
+    responses((status = 200, body = CodespaceResponse), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn get_codespace(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<CodespaceResponse>, ApiError> {
+    caller.require_codespaces_service()?;
+    Ok(Json(state.store.get_codespace(&id).await?.into()))
+}
+
+/// Rebuilds a codespace. A full rebuild applies the policy in force now, exactly as
+/// creation does (400, or recovery mode); a plain rebuild keeps the image and does not.
+#[utoipa::path(post, path = "/codespaces/{id}/rebuild", tag = "codespaces",
+    params(("id" = String, Path)), request_body = RebuildCodespace,
+    responses((status = 200, body = CodespaceResponse),
+        (status = 400, description = "The image is not allowed by an organization policy, or the JSON is malformed", body = ErrorBody),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 413, body = ErrorBody),
+        (status = 422, body = ErrorBody),
+        (status = 503, description = "The policy store cannot be reached; retry", body = ErrorBody)))]
+pub async fn rebuild_codespace(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiJson(request): ApiJson<RebuildCodespace>,
+) -> Result<Json<CodespaceResponse>, ApiError> {
+    caller.require_codespaces_service()?;
+    let existing = state.store.get_codespace(&id).await?;
+    if !request.full {
+        let line = format!(
+            "Rebuilt from the cached image '{}'; organization policies apply on creation and full rebuilds.",
+            existing.image
+        );
+        return Ok(Json(
+            state.store.append_codespace_log(&id, &line).await?.into(),
+        ));
+    }
+    let (org, repo) = find_repository(&state, &existing.repository).await?;
+    let (image, source) = configured_image(
+        &state,
+        request.devcontainer.as_ref(),
+        request.dockerfile.as_deref(),
+    )?;
+    let user = Name::parse(&existing.user)
+        .map_err(|_| ApiError::Internal("stored codespace user is not a valid name".into()))?;
+    let billing = billing_for(&state, &org, &user).await?;
+    let mut log = existing.creation_log;
+    log.push("Full rebuild requested.".to_string());
+    let plan_input = build_request(&state, &org, &repo, image, source, billing, log);
+    let plan = Box::new(move |set: &_| plan_build(plan_input, set));
+    match state.store.rebuild_codespace(&id, plan).await? {
+        Ok(codespace) => {
+            log_decision(&org, &codespace);
+            Ok(Json(codespace.into()))
+        }
+        Err(refusal) => Err(refused(refusal, &org, &repo)),
+    }
+}
+
+/// Lists the org's codespaces, oldest first.
+#[utoipa::path(get, path = "/orgs/{org}/codespaces", tag = "codespaces",
+    params(("org" = String, Path), Pagination),
+    responses((status = 200, body = CodespaceList), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+pub async fn list_org_codespaces(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(org): Path<String>,
+    pagination: Pagination,
+) -> Result<Json<CodespaceList>, ApiError> {
+    let org = authorize_org(&state, &caller, &org, OrgAccess::Manage).await?;
+    let page = state
+        .store
+        .list_codespaces(org.id, pagination.page_request()?)
+        .await?;
+    Ok(Json(CodespaceList {
+        total_count: page.total_count,
+        codespaces: page.items.into_iter().map(Into::into).collect(),
+    }))
+}

@@ -1,0 +1,101 @@
+//! Extractors whose rejections answer in the contract's JSON error shape.
+
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{FromRequest, FromRequestParts, Query, Request};
+use axum::http::request::Parts;
+use axum::http::StatusCode;
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use crate::error::ApiError;
+use crate::store::PageRequest;
+
+/// `Json<T>` whose rejections are JSON errors: malformed JSON is a 400, a body of the wrong
+/// shape a 422, a body over the limit a 413, a missing content type a 415.
+pub struct ApiJson<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
+        match axum::Json::<T>::from_request(request, state).await {
+            Ok(axum::Json(value)) => Ok(Self(value)),
+            Err(rejection) => Err(json_rejection(rejection)),
+        }
+    }
+}
+
+fn json_rejection(rejection: JsonRejection) -> ApiError {
+    match rejection {
+        JsonRejection::JsonDataError(err) => {
+            ApiError::invalid("Request", "body", data_error_text(&err.body_text()))
+        }
+        JsonRejection::JsonSyntaxError(_) => {
+            ApiError::BadRequest("Problems parsing JSON".to_string())
+        }
+        JsonRejection::MissingJsonContentType(_) => ApiError::UnsupportedMediaType(
+            "Expected request with `Content-Type: application/json`".to_string(),
+        ),
+        other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge,
+        other => ApiError::BadRequest(other.body_text()),
+    }
+}
+
+/// serde's message without axum's prefix ("Failed to deserialize the JSON body into the
+/// target type: ").
+fn data_error_text(text: &str) -> String {
+    text.split_once(": ")
+        .map_or(text, |(_, rest)| rest)
+        .to_string()
+}
+
+/// `?page=&per_page=` on every list.
+#[derive(Debug, Clone, Copy, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct Pagination {
+    /// Page number, from 1.
+    #[param(minimum = 1)]
+    pub page: Option<i64>,
+    /// Results per page, 1 to 100 (default 30).
+    #[param(minimum = 1, maximum = 100)]
+    pub per_page: Option<i64>,
+}
+
+pub const DEFAULT_PER_PAGE: i64 = 30;
+pub const MAX_PER_PAGE: i64 = 100;
+
+impl<S: Send + Sync> FromRequestParts<S> for Pagination {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let Query(pagination) = Query::<Pagination>::from_request_parts(parts, state)
+            .await
+            .map_err(|rejection: QueryRejection| {
+                ApiError::invalid("Request", "query", data_error_text(&rejection.body_text()))
+            })?;
+        Ok(pagination)
+    }
+}
+
+impl Pagination {
+    pub fn page_request(self) -> Result<PageRequest, ApiError> {
+        let page = self.page.unwrap_or(1);
+        let per_page = self.per_page.unwrap_or(DEFAULT_PER_PAGE);
+        if page < 1 || page > i64::from(i32::MAX) {
+            return Err(ApiError::invalid(
+                "Request",
+                "page",
+                "must be a positive page number",
+            ));
+        }
+        if !(1..=MAX_PER_PAGE).contains(&per_page) {
+            return Err(ApiError::invalid(
+                "Request",
+                "per_page",
+                "must be between 1 and 100",
+            ));
+        }
+        Ok(PageRequest { page, per_page })
+    }
+}

@@ -1,0 +1,88 @@
+//! The HTTP API, one module per resource. Each handler carries its OpenAPI annotation, and
+//! `api()` registers handler and documentation together, so that they cannot drift.
+
+mod admin;
+mod codespaces;
+mod extract;
+mod health;
+mod orgs;
+mod policies;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::app::AppState;
+use crate::error::ApiError;
+
+pub use extract::{ApiJson, Pagination};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Base-image policy service",
+        version = "0.1.0",
+        description = "Organization owners decide which container images their codespaces may \
+            be built from; the codespace orchestrator asks this service on every creation and \
+            full rebuild."
+    ),
+    modifiers(&BearerAuth),
+    security(("bearer" = [])),
+    components(schemas(crate::error::ErrorBody, crate::error::FieldError))
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// Every route with its documentation.
+pub fn api() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(health::healthz))
+        .routes(routes!(health::readyz))
+        .routes(routes!(admin::create_user_token))
+        .routes(routes!(admin::create_service_token))
+        .routes(routes!(orgs::create_org))
+        .routes(routes!(orgs::get_org))
+        .routes(routes!(orgs::put_repo))
+        .routes(routes!(orgs::list_repos))
+        .routes(routes!(orgs::set_membership, orgs::remove_membership))
+        .routes(routes!(orgs::get_billing, orgs::set_billing))
+        .routes(routes!(policies::list_policies, policies::create_policy))
+        .routes(routes!(
+            policies::get_policy,
+            policies::update_policy,
+            policies::delete_policy
+        ))
+        .routes(routes!(policies::evaluate))
+        .routes(routes!(codespaces::create_codespace))
+        .routes(routes!(codespaces::get_codespace))
+        .routes(routes!(codespaces::rebuild_codespace))
+        .routes(routes!(codespaces::list_org_codespaces))
+}
+
+/// The OpenAPI document the code describes; `openapi.yaml` must equal it.
+pub fn openapi_yaml() -> Result<String, String> {
+    api().into_openapi().to_yaml().map_err(|e| e.to_string())
+}
+
+/// Unknown paths answer the contract's JSON error shape too.
+pub async fn not_found() -> ApiError {
+    ApiError::NotFound
+}
+
+/// RFC 3339 in UTC, to the second: `2026-11-22T10:00:00Z`.
+pub fn timestamp(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Secs, true)
+}

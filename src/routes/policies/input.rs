@@ -1,0 +1,257 @@
+//! Policy requests as they arrive, and their validation into a `PolicyDraft`. Every bad
+//! field is reported at once, named with its index (`constraints.base_images.allowed_values[2]`).
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::error::FieldError;
+use crate::names::Name;
+use crate::policy::{AllowedValue, MAX_ALLOWED_VALUES};
+use crate::store::{Policy, PolicyDraft, PolicyTarget};
+
+/// At most this many repositories in one policy.
+pub const MAX_POLICY_REPOSITORIES: usize = 1000;
+/// At most this many characters in a policy name.
+pub const MAX_POLICY_NAME_CHARS: usize = 100;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Target {
+    /// The org-wide policy: every repository of the org.
+    AllRepositories,
+    /// Only the repositories named in `repositories`.
+    SelectedRepositories,
+}
+
+impl From<Target> for PolicyTarget {
+    fn from(target: Target) -> Self {
+        match target {
+            Target::AllRepositories => Self::AllRepositories,
+            Target::SelectedRepositories => Self::SelectedRepositories,
+        }
+    }
+}
+
+impl From<PolicyTarget> for Target {
+    fn from(target: PolicyTarget) -> Self {
+        match target {
+            PolicyTarget::AllRepositories => Self::AllRepositories,
+            PolicyTarget::SelectedRepositories => Self::SelectedRepositories,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Constraints {
+    /// Absent: the policy does not constrain base images.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_images: Option<BaseImages>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BaseImages {
+    /// Image references, each exact or a prefix ending in `*` (at most 1000 values of at
+    /// most 512 characters).
+    pub allowed_values: Vec<String>,
+}
+
+/// `POST /orgs/{org}/codespaces/policies`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreatePolicy {
+    pub name: String,
+    pub target: Target,
+    #[serde(default)]
+    pub repositories: Option<Vec<String>>,
+    pub constraints: Constraints,
+}
+
+/// `PATCH /orgs/{org}/codespaces/policies/{policy_id}`: the fields given replace the stored ones.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdatePolicy {
+    pub name: Option<String>,
+    pub target: Option<Target>,
+    pub repositories: Option<Vec<String>>,
+    pub constraints: Option<Constraints>,
+}
+
+/// The parts of a request that can be checked without the stored policy.
+struct Checked {
+    name: Option<String>,
+    repositories: Option<Vec<Name>>,
+    base_images: Option<Option<Vec<AllowedValue>>>,
+}
+
+fn check(
+    name: Option<&str>,
+    repositories: Option<&[String]>,
+    constraints: Option<&Constraints>,
+) -> Result<Checked, Vec<FieldError>> {
+    let mut errors = Vec::new();
+    let name = name.map(str::trim).map(str::to_string);
+    if let Some(name) = &name {
+        if name.is_empty()
+            || name.chars().count() > MAX_POLICY_NAME_CHARS
+            || name.chars().any(char::is_control)
+        {
+            errors.push(FieldError::invalid(
+                "Policy",
+                "name",
+                "must be 1 to 100 characters with no control characters",
+            ));
+        }
+    }
+    let repositories = repositories.map(|names| {
+        if names.len() > MAX_POLICY_REPOSITORIES {
+            errors.push(FieldError::invalid(
+                "Policy",
+                "repositories",
+                format!("may name at most {MAX_POLICY_REPOSITORIES} repositories"),
+            ));
+        }
+        let mut parsed = Vec::with_capacity(names.len());
+        for (index, raw) in names.iter().enumerate().take(MAX_POLICY_REPOSITORIES) {
+            match Name::parse(raw) {
+                Ok(name) => parsed.push(name),
+                Err(e) => errors.push(FieldError::invalid(
+                    "Policy",
+                    format!("repositories[{index}]"),
+                    e.to_string(),
+                )),
+            }
+        }
+        parsed
+    });
+    let base_images = constraints.map(|c| {
+        c.base_images.as_ref().map(|base| {
+            let field = "constraints.base_images.allowed_values";
+            if base.allowed_values.len() > MAX_ALLOWED_VALUES {
+                errors.push(FieldError::invalid(
+                    "Policy",
+                    field,
+                    format!("may hold at most {MAX_ALLOWED_VALUES} values"),
+                ));
+            }
+            let mut parsed = Vec::with_capacity(base.allowed_values.len());
+            for (index, raw) in base
+                .allowed_values
+                .iter()
+                .enumerate()
+                .take(MAX_ALLOWED_VALUES)
+            {
+                match AllowedValue::parse(raw) {
+                    Ok(value) => parsed.push(value),
+                    Err(e) => errors.push(FieldError::invalid(
+                        "Policy",
+                        format!("{field}[{index}]"),
+                        e.to_string(),
+                    )),
+                }
+            }
+            parsed
+        })
+    });
+    if errors.is_empty() {
+        Ok(Checked {
+            name,
+            repositories,
+            base_images,
+        })
+    } else {
+        Err(errors)
+    }
+}
+
+/// Checks that the target and the repositories agree.
+fn finish(
+    name: String,
+    target: PolicyTarget,
+    repositories: Vec<Name>,
+    base_images: Option<Vec<AllowedValue>>,
+) -> Result<PolicyDraft, Vec<FieldError>> {
+    let problem = match target {
+        PolicyTarget::AllRepositories if !repositories.is_empty() => {
+            Some("must be empty when target is all_repositories")
+        }
+        PolicyTarget::SelectedRepositories if repositories.is_empty() => {
+            Some("must name at least one repository when target is selected_repositories")
+        }
+        _ => None,
+    };
+    match problem {
+        Some(message) => Err(vec![FieldError::invalid("Policy", "repositories", message)]),
+        None => Ok(PolicyDraft {
+            name,
+            target,
+            repositories,
+            base_images,
+        }),
+    }
+}
+
+impl CreatePolicy {
+    pub fn validate(&self) -> Result<PolicyDraft, Vec<FieldError>> {
+        let checked = check(
+            Some(&self.name),
+            self.repositories.as_deref(),
+            Some(&self.constraints),
+        )?;
+        finish(
+            checked.name.unwrap_or_default(),
+            self.target.into(),
+            checked.repositories.unwrap_or_default(),
+            checked.base_images.flatten(),
+        )
+    }
+}
+
+/// A validated patch, applied to the stored policy under the store's lock.
+pub struct CheckedPatch {
+    target: Option<PolicyTarget>,
+    checked: Checked,
+}
+
+impl UpdatePolicy {
+    pub fn validate(&self) -> Result<CheckedPatch, Vec<FieldError>> {
+        let checked = check(
+            self.name.as_deref(),
+            self.repositories.as_deref(),
+            self.constraints.as_ref(),
+        )?;
+        Ok(CheckedPatch {
+            target: self.target.map(Into::into),
+            checked,
+        })
+    }
+}
+
+impl CheckedPatch {
+    /// The whole policy after the patch. Switching to `all_repositories` without naming
+    /// repositories drops the old list, as a user switching targets expects.
+    pub fn apply(self, current: &Policy) -> Result<PolicyDraft, Vec<FieldError>> {
+        let target = self.target.unwrap_or(current.target);
+        let repositories = match self.checked.repositories {
+            Some(repositories) => repositories,
+            None if target == PolicyTarget::AllRepositories => Vec::new(),
+            None => current
+                .repositories
+                .iter()
+                .filter_map(|name| Name::parse(name).ok())
+                .collect(),
+        };
+        let base_images = match self.checked.base_images {
+            Some(base_images) => base_images,
+            None => current.base_images.as_ref().map(|values| {
+                values
+                    .iter()
+                    .filter_map(|v| AllowedValue::parse(v).ok())
+                    .collect()
+            }),
+        };
+        let name = self.checked.name.unwrap_or_else(|| current.name.clone());
+        finish(name, target, repositories, base_images)
+    }
+}

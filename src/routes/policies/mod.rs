@@ -1,0 +1,293 @@
+//! Codespaces policies of an org: CRUD for owners and site admins, and the dry-run evaluate.
+
+mod input;
+
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+pub use input::{BaseImages, Constraints, CreatePolicy, Target, UpdatePolicy};
+
+use crate::app::AppState;
+use crate::auth::{authorize_org, Caller, OrgAccess};
+use crate::error::{ApiError, ErrorBody};
+use crate::names::Name;
+use crate::policy::{refusal_message, ImageRef};
+use crate::routes::{timestamp, ApiJson, Pagination};
+use crate::store::{Policy, StoreError};
+
+#[derive(Serialize, ToSchema)]
+pub struct PolicyResponse {
+    id: i64,
+    name: String,
+    target: Target,
+    repositories: Vec<String>,
+    constraints: Constraints,
+    created_at: String,
+    updated_at: String,
+}
+
+impl From<Policy> for PolicyResponse {
+    fn from(policy: Policy) -> Self {
+        Self {
+            id: policy.id,
+            name: policy.name,
+            target: policy.target.into(),
+            repositories: policy.repositories,
+            constraints: Constraints {
+                base_images: policy
+                    .base_images
+                    .map(|allowed_values| BaseImages { allowed_values }),
+            },
+            created_at: timestamp(policy.created_at),
+            updated_at: timestamp(policy.updated_at),
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PolicyList {
+    total_count: i64,
+    policies: Vec<PolicyResponse>,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EvaluateRequest {
+    /// A repository of the org.
+    repository: String,
+    /// The image reference to judge, as written in a dev container configuration.
+    image: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct EvaluateResponse {
+    allowed: bool,
+    /// The refusal message; absent when `allowed` is true.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    message: Option<String>,
+    /// One entry per applicable policy, by id.
+    policies: Vec<PolicyVerdictResponse>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PolicyVerdictResponse {
+    id: i64,
+    name: String,
+    allowed: bool,
+    /// The allowed value that matched, as written.
+    matched_value: Option<String>,
+}
+
+/// A policy answer: the policy and its version as the `ETag`.
+fn with_etag(status: StatusCode, policy: Policy) -> Response {
+    let etag = format!("\"{}\"", policy.version);
+    let mut response = (status, Json(PolicyResponse::from(policy))).into_response();
+    if let Ok(value) = HeaderValue::from_str(&etag) {
+        response.headers_mut().insert(header::ETAG, value);
+    }
+    response
+}
+
+/// The version an `If-Match` header demands: `None` without one or with `*`. A value that
+/// is not one of our ETags can never match, so it demands an impossible version.
+fn if_match_version(headers: &HeaderMap) -> Option<i64> {
+    let raw = headers.get(header::IF_MATCH)?.to_str().unwrap_or("");
+    let first = raw.split(',').next().unwrap_or("").trim();
+    if first == "*" {
+        return None;
+    }
+    let tag = first.strip_prefix("W/").unwrap_or(first);
+    Some(
+        tag.strip_prefix('"')
+            .and_then(|t| t.strip_suffix('"'))
+            .and_then(|t| t.parse::<i64>().ok())
+            .unwrap_or(-1),
+    )
+}
+
+/// Policy ids are positive integers; anything else names no policy.
+fn parse_policy_id(raw: &str) -> Result<i64, ApiError> {
+    raw.parse::<i64>()
+        .ok()
+        .filter(|id| *id > 0)
+        .ok_or(ApiError::NotFound)
+}
+
+/// Lists the org's policies, by id.
+#[utoipa::path(get, path = "/orgs/{org}/codespaces/policies", tag = "policies",
+    params(("org" = String, Path), Pagination),
+    responses((status = 200, body = PolicyList), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+pub async fn list_policies(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(org): Path<String>,
+    pagination: Pagination,
+) -> Result<Json<PolicyList>, ApiError> {
+    let org = authorize_org(&state, &caller, &org, OrgAccess::Manage).await?;
+    let page = state
+        .store
+        .list_policies(org.id, pagination.page_request()?)
+        .await?;
+    Ok(Json(PolicyList {
+        total_count: page.total_count,
+        policies: page.items.into_iter().map(Into::into).collect(),
+    }))
+}
+
+/// Creates a policy; it applies from the next codespace creation or full rebuild on.
+#[utoipa::path(post, path = "/orgs/{org}/codespaces/policies", tag = "policies",
+    params(("org" = String, Path)), request_body = CreatePolicy,
+    responses(
+        (status = 201, body = PolicyResponse, headers(("ETag" = String, description = "The policy's version"))),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn create_policy(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(org): Path<String>,
+    ApiJson(request): ApiJson<CreatePolicy>,
+) -> Result<Response, ApiError> {
+    let org = authorize_org(&state, &caller, &org, OrgAccess::Manage).await?;
+    let draft = request.validate().map_err(ApiError::validation)?;
+    let policy = state.store.create_policy(org.id, &draft).await?;
+    Ok(with_etag(StatusCode::CREATED, policy))
+}
+
+/// Shows a policy.
+#[utoipa::path(get, path = "/orgs/{org}/codespaces/policies/{policy_id}", tag = "policies",
+    params(("org" = String, Path), ("policy_id" = i64, Path)),
+    responses(
+        (status = 200, body = PolicyResponse, headers(("ETag" = String, description = "The policy's version"))),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody)))]
+pub async fn get_policy(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((org, policy_id)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let org = authorize_org(&state, &caller, &org, OrgAccess::Manage).await?;
+    let policy = state
+        .store
+        .get_policy(org.id, parse_policy_id(&policy_id)?)
+        .await?;
+    Ok(with_etag(StatusCode::OK, policy))
+}
+
+/// Changes some of a policy's fields. With `If-Match`, only if the policy is still at
+/// that version (412 otherwise, and nothing changes).
+#[utoipa::path(patch, path = "/orgs/{org}/codespaces/policies/{policy_id}", tag = "policies",
+    params(("org" = String, Path), ("policy_id" = i64, Path),
+        ("If-Match" = Option<String>, Header, description = "The ETag the change is based on")),
+    request_body = UpdatePolicy,
+    responses(
+        (status = 200, body = PolicyResponse, headers(("ETag" = String, description = "The policy's new version"))),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 412, body = ErrorBody), (status = 413, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+pub async fn update_policy(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((org, policy_id)): Path<(String, String)>,
+    headers: HeaderMap,
+    ApiJson(request): ApiJson<UpdatePolicy>,
+) -> Result<Response, ApiError> {
+    let org = authorize_org(&state, &caller, &org, OrgAccess::Manage).await?;
+    let policy_id = parse_policy_id(&policy_id)?;
+    let patch = request.validate().map_err(ApiError::validation)?;
+    let merge = Box::new(move |current: &Policy| {
+        patch.apply(current).map_err(|mut errors| {
+            let first = errors.remove(0);
+            StoreError::Invalid {
+                field: first.field,
+                message: first.message,
+            }
+        })
+    });
+    let policy = state
+        .store
+        .update_policy(org.id, policy_id, if_match_version(&headers), merge)
+        .await?;
+    Ok(with_etag(StatusCode::OK, policy))
+}
+
+/// Deletes a policy. With `If-Match`, only if the policy is still at that version.
+#[utoipa::path(delete, path = "/orgs/{org}/codespaces/policies/{policy_id}", tag = "policies",
+    params(("org" = String, Path), ("policy_id" = i64, Path),
+        ("If-Match" = Option<String>, Header, description = "The ETag the deletion is based on")),
+    responses((status = 204, description = "Deleted"), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 412, body = ErrorBody)))]
+pub async fn delete_policy(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((org, policy_id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Result<StatusCode, ApiError> {
+    let org = authorize_org(&state, &caller, &org, OrgAccess::Manage).await?;
+    let policy_id = parse_policy_id(&policy_id)?;
+    state
+        .store
+        .delete_policy(org.id, policy_id, if_match_version(&headers))
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Dry run: would the org's policies allow this image in this repository? Creates nothing.
+#[utoipa::path(post, path = "/orgs/{org}/codespaces/policies/evaluate", tag = "policies",
+    params(("org" = String, Path)), request_body = EvaluateRequest,
+    responses((status = 200, body = EvaluateResponse), (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 503, description = "The policy store cannot be reached", body = ErrorBody)))]
+pub async fn evaluate(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(org): Path<String>,
+    ApiJson(request): ApiJson<EvaluateRequest>,
+) -> Result<Json<EvaluateResponse>, ApiError> {
+    let org = authorize_org(&state, &caller, &org, OrgAccess::Manage).await?;
+    let repo_name = Name::parse(&request.repository)
+        .map_err(|e| ApiError::invalid("Evaluation", "repository", e.to_string()))?;
+    let image = ImageRef::parse(&request.image).map_err(|e| {
+        ApiError::invalid(
+            "Evaluation",
+            "image",
+            format!("is not a valid image reference: {e}"),
+        )
+    })?;
+    let repo = state
+        .store
+        .find_repo(org.id, &repo_name)
+        .await?
+        .ok_or_else(|| {
+            ApiError::invalid(
+                "Evaluation",
+                "repository",
+                "is not a repository of this organization",
+            )
+        })?;
+    let set = state.store.policy_set(org.id).await?;
+    let decision = set.decide(&repo.name.to_ascii_lowercase(), &image);
+    Ok(Json(EvaluateResponse {
+        allowed: decision.allowed,
+        message: (!decision.allowed).then(|| refusal_message(image.as_str())),
+        policies: decision
+            .verdicts
+            .into_iter()
+            .map(|v| PolicyVerdictResponse {
+                id: v.policy_id,
+                name: v.policy_name,
+                allowed: v.allowed,
+                matched_value: v.matched_value,
+            })
+            .collect(),
+    }))
+}

@@ -1,0 +1,186 @@
+//! Persistence behind one trait. The backend is picked at start-up from the `DATABASE_URL`
+//! scheme: PostgreSQL in production, SQLite as the embedded default.
+
+mod cache;
+mod postgres;
+mod records;
+mod rows;
+mod sql;
+mod sqlite;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+pub use cache::PolicyCache;
+pub use postgres::PgStore;
+pub use records::*;
+pub use sqlite::SqliteStore;
+
+use crate::billing::{BillingMode, Role};
+use crate::names::Name;
+use crate::policy::{CompiledPolicySet, Refused};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    #[error("{0}")]
+    Conflict(String),
+    #[error("the version in If-Match is stale")]
+    PreconditionFailed,
+    /// The write would break a rule only the stored state can check (a policy naming a
+    /// repository the org does not have, say): a 422 on `field`.
+    #[error("{field} {message}")]
+    Invalid { field: String, message: String },
+    /// The database cannot be reached or answers too slowly: callers fail closed.
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    #[error("database error: {0}")]
+    Internal(String),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(err: sqlx::Error) -> Self {
+        match err {
+            sqlx::Error::RowNotFound => Self::NotFound,
+            sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::WorkerCrashed => Self::Unavailable(err.to_string()),
+            sqlx::Error::Database(ref db) if db.is_unique_violation() => {
+                Self::Conflict("already exists".to_string())
+            }
+            // PostgreSQL: admin shutdown, cannot connect now, statement/lock timeout.
+            sqlx::Error::Database(ref db)
+                if matches!(
+                    db.code().as_deref(),
+                    Some("57P01" | "57P02" | "57P03" | "57014" | "55P03" | "08006" | "08001")
+                ) =>
+            {
+                Self::Unavailable(err.to_string())
+            }
+            // SQLite: database is busy or locked.
+            sqlx::Error::Database(ref db) if matches!(db.code().as_deref(), Some("5" | "6")) => {
+                Self::Unavailable(err.to_string())
+            }
+            other => Self::Internal(other.to_string()),
+        }
+    }
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Decides, inside the creation's transaction, what to write for a codespace given the
+/// policy set in force at that moment; `Err` means the policy refused the image outright.
+pub type BuildPlan<'a> =
+    Box<dyn FnOnce(&CompiledPolicySet) -> Result<CodespaceBuild, Refused> + Send + 'a>;
+
+/// Merges a partial update into the current policy, under the store's lock.
+pub type PolicyMerge<'a> = Box<dyn FnOnce(&Policy) -> StoreResult<PolicyDraft> + Send + 'a>;
+
+/// A new codespace: where it lives and who it is for.
+#[derive(Debug, Clone)]
+pub struct NewCodespace {
+    pub id: String,
+    pub org_id: i64,
+    pub repo_id: i64,
+    pub user: String,
+}
+
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Answers only while the database does (readiness).
+    async fn ping(&self) -> StoreResult<()>;
+
+    // Tokens and users.
+    async fn find_token(&self, token_hash: &[u8]) -> StoreResult<Option<TokenRecord>>;
+    async fn has_site_admin_token(&self) -> StoreResult<bool>;
+    /// Stores a token hash; `user` is required for (and only for) user tokens.
+    async fn insert_token(
+        &self,
+        kind: TokenKind,
+        token_hash: &[u8],
+        user: Option<&Name>,
+        name: Option<&str>,
+    ) -> StoreResult<()>;
+
+    // Orgs, repositories, memberships, billing.
+    async fn create_org(&self, login: &Name) -> StoreResult<Org>;
+    async fn find_org(&self, login: &Name) -> StoreResult<Option<Org>>;
+    async fn role_of(&self, org_id: i64, user_id: i64) -> StoreResult<Option<Role>>;
+    async fn role_of_login(&self, org_id: i64, login: &Name) -> StoreResult<Option<Role>>;
+    /// Creates the repository if absent; the flag says whether it was created.
+    async fn put_repo(&self, org_id: i64, name: &Name) -> StoreResult<(Repo, bool)>;
+    async fn find_repo(&self, org_id: i64, name: &Name) -> StoreResult<Option<Repo>>;
+    async fn list_repos(&self, org_id: i64, page: PageRequest) -> StoreResult<Paged<Repo>>;
+    /// Creates the user if unknown.
+    async fn set_membership(&self, org_id: i64, user: &Name, role: Role)
+        -> StoreResult<Membership>;
+    /// `NotFound` when the user has no role in the org.
+    async fn remove_membership(&self, org_id: i64, user: &Name) -> StoreResult<()>;
+    async fn billing(&self, org_id: i64) -> StoreResult<Billing>;
+    async fn set_billing(
+        &self,
+        org_id: i64,
+        mode: BillingMode,
+        selected: &[Name],
+    ) -> StoreResult<Billing>;
+    async fn is_selected_for_billing(&self, org_id: i64, user: &Name) -> StoreResult<bool>;
+
+    // Policies. Every change bumps the org's policy version in the same transaction.
+    async fn list_policies(&self, org_id: i64, page: PageRequest) -> StoreResult<Paged<Policy>>;
+    async fn get_policy(&self, org_id: i64, policy_id: i64) -> StoreResult<Policy>;
+    async fn create_policy(&self, org_id: i64, draft: &PolicyDraft) -> StoreResult<Policy>;
+    /// Replaces a policy with `draft(current)`, under a lock, if its version is still
+    /// `if_version` (when given). The closure merges a partial update into the current policy.
+    async fn update_policy(
+        &self,
+        org_id: i64,
+        policy_id: i64,
+        if_version: Option<i64>,
+        draft: PolicyMerge<'_>,
+    ) -> StoreResult<Policy>;
+    async fn delete_policy(
+        &self,
+        org_id: i64,
+        policy_id: i64,
+        if_version: Option<i64>,
+    ) -> StoreResult<()>;
+    /// The org's compiled policy set at its current version (served from the cache when the
+    /// version matches).
+    async fn policy_set(&self, org_id: i64) -> StoreResult<Arc<CompiledPolicySet>>;
+
+    // Codespaces.
+    /// Judges and records a codespace in one transaction that holds the org's policy row
+    /// shared, so that a creation which starts after a policy edit was acknowledged sees it.
+    async fn create_codespace(
+        &self,
+        new: NewCodespace,
+        plan: BuildPlan<'_>,
+    ) -> StoreResult<Result<Codespace, Refused>>;
+    /// The same for a full rebuild of an existing codespace.
+    async fn rebuild_codespace(
+        &self,
+        id: &str,
+        plan: BuildPlan<'_>,
+    ) -> StoreResult<Result<Codespace, Refused>>;
+    /// A rebuild that keeps the image: only the log and `updated_at` change.
+    async fn append_codespace_log(&self, id: &str, line: &str) -> StoreResult<Codespace>;
+    async fn get_codespace(&self, id: &str) -> StoreResult<Codespace>;
+    async fn list_codespaces(
+        &self,
+        org_id: i64,
+        page: PageRequest,
+    ) -> StoreResult<Paged<Codespace>>;
+}
+
+/// Opens the store named by `database_url` and applies its migrations.
+pub async fn connect(database_url: &str) -> StoreResult<Arc<dyn Store>> {
+    if database_url.starts_with("sqlite:") {
+        Ok(Arc::new(SqliteStore::connect(database_url).await?))
+    } else {
+        Ok(Arc::new(PgStore::connect(database_url).await?))
+    }
+}

@@ -1,0 +1,47 @@
+//! PostgreSQL, the production store.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::PgConnection;
+
+use super::{PolicyCache, StoreError, StoreResult};
+
+pub struct PgStore {
+    pool: PgPool,
+    cache: PolicyCache,
+}
+
+impl PgStore {
+    pub async fn connect(url: &str) -> StoreResult<Self> {
+        let options = PgConnectOptions::from_str(url)
+            .map_err(|e| StoreError::Internal(format!("DATABASE_URL is not valid: {e}")))?;
+        Self::connect_with(options).await
+    }
+
+    /// Connects with explicit options (tests use this to give each test its own schema).
+    pub async fn connect_with(options: PgConnectOptions) -> StoreResult<Self> {
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(5))
+            .connect_with(options)
+            .await?;
+        sqlx::migrate!("./migrations/postgres")
+            .run(&pool)
+            .await
+            .map_err(|e| StoreError::Internal(format!("migrating PostgreSQL: {e}")))?;
+        Ok(Self {
+            pool,
+            cache: PolicyCache::default(),
+        })
+    }
+}
+
+super::sql::impl_sql_store! {
+    store = PgStore,
+    connection = PgConnection,
+    begin_write = "BEGIN",
+    for_share = " FOR SHARE",
+    for_update = " FOR UPDATE",
+}

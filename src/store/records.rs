@@ -1,0 +1,166 @@
+//! What the store hands back and takes in: plain domain records, no SQL types.
+
+use chrono::{DateTime, Utc};
+
+use crate::billing::{BillingMode, Role};
+use crate::names::Name;
+use crate::policy::{AllowedValue, ImageSource};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenKind {
+    SiteAdmin,
+    User,
+    Service,
+}
+
+impl TokenKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::SiteAdmin => "site_admin",
+            Self::User => "user",
+            Self::Service => "service",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        [Self::SiteAdmin, Self::User, Self::Service]
+            .into_iter()
+            .find(|kind| kind.as_str() == raw)
+    }
+}
+
+/// A live (not revoked) token found by its hash.
+#[derive(Debug, Clone)]
+pub struct TokenRecord {
+    pub id: i64,
+    pub kind: TokenKind,
+    pub token_hash: Vec<u8>,
+    pub user: Option<User>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    pub id: i64,
+    pub login: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Org {
+    pub id: i64,
+    pub login: String,
+    pub billing_mode: BillingMode,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Repo {
+    pub id: i64,
+    pub name: String,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Membership {
+    pub username: String,
+    pub role: Role,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Billing {
+    pub mode: BillingMode,
+    pub selected_usernames: Vec<String>,
+}
+
+/// Which repositories a policy applies to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PolicyTarget {
+    AllRepositories,
+    SelectedRepositories,
+}
+
+impl PolicyTarget {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::AllRepositories => "all_repositories",
+            Self::SelectedRepositories => "selected_repositories",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        [Self::AllRepositories, Self::SelectedRepositories]
+            .into_iter()
+            .find(|target| target.as_str() == raw)
+    }
+}
+
+/// A stored policy, as the API shows it.
+#[derive(Debug, Clone)]
+pub struct Policy {
+    pub id: i64,
+    pub name: String,
+    pub target: PolicyTarget,
+    /// Repository names as first written, sorted case-insensitively.
+    pub repositories: Vec<String>,
+    /// `None`: the policy has no `base_images` constraint.
+    pub base_images: Option<Vec<String>>,
+    /// Bumped on every change; the ETag.
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A whole, validated policy to write (a creation, or an edit after merging the patch).
+#[derive(Debug, Clone)]
+pub struct PolicyDraft {
+    pub name: String,
+    pub target: PolicyTarget,
+    pub repositories: Vec<Name>,
+    pub base_images: Option<Vec<AllowedValue>>,
+}
+
+/// A stored codespace, as the API shows it.
+#[derive(Debug, Clone)]
+pub struct Codespace {
+    pub id: String,
+    pub org_id: i64,
+    /// `org/repo`.
+    pub repository: String,
+    pub user: String,
+    pub billable_owner: String,
+    pub image: String,
+    pub image_source: ImageSource,
+    pub recovery_mode: bool,
+    pub creation_log: Vec<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// What a creation or a rebuild writes once the policy allowed it (or sent it to recovery).
+#[derive(Debug, Clone)]
+pub struct CodespaceBuild {
+    pub billable_owner: String,
+    pub image: String,
+    pub image_source: ImageSource,
+    pub recovery_mode: bool,
+    pub creation_log: Vec<String>,
+}
+
+/// Page of a list: `per_page` rows starting after `(page - 1) * per_page`.
+#[derive(Debug, Clone, Copy)]
+pub struct PageRequest {
+    pub page: i64,
+    pub per_page: i64,
+}
+
+impl PageRequest {
+    pub fn offset(self) -> i64 {
+        (self.page - 1).saturating_mul(self.per_page)
+    }
+}
+
+/// One page of a list and the total count across all pages.
+#[derive(Debug, Clone)]
+pub struct Paged<T> {
+    pub total_count: i64,
+    pub items: Vec<T>,
+}

@@ -1,0 +1,188 @@
+//! Rows as the SQL reads them, and their conversion into domain records. Shared by both
+//! backends: the derived `FromRow` is generic over the database.
+
+use chrono::{DateTime, Utc};
+
+use super::records::*;
+use super::{StoreError, StoreResult};
+use crate::billing::{BillingMode, Role};
+use crate::policy::ImageSource;
+
+fn corrupt(what: &str, value: &str) -> StoreError {
+    StoreError::Internal(format!("stored {what} '{value}' is not valid"))
+}
+
+pub fn parse_role(raw: &str) -> StoreResult<Role> {
+    Role::parse(raw).ok_or_else(|| corrupt("role", raw))
+}
+
+#[derive(sqlx::FromRow)]
+pub struct TokenRow {
+    pub id: i64,
+    pub kind: String,
+    pub token_hash: Vec<u8>,
+    pub user_id: Option<i64>,
+    pub user_login: Option<String>,
+}
+
+impl TryFrom<TokenRow> for TokenRecord {
+    type Error = StoreError;
+    fn try_from(row: TokenRow) -> StoreResult<Self> {
+        let kind = TokenKind::parse(&row.kind).ok_or_else(|| corrupt("token kind", &row.kind))?;
+        let user = match (row.user_id, row.user_login) {
+            (Some(id), Some(login)) => Some(User { id, login }),
+            _ => None,
+        };
+        Ok(Self {
+            id: row.id,
+            kind,
+            token_hash: row.token_hash,
+            user,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub struct OrgRow {
+    pub id: i64,
+    pub login: String,
+    pub billing_mode: String,
+    pub created_at: DateTime<Utc>,
+}
+
+impl TryFrom<OrgRow> for Org {
+    type Error = StoreError;
+    fn try_from(row: OrgRow) -> StoreResult<Self> {
+        let billing_mode = BillingMode::parse(&row.billing_mode)
+            .ok_or_else(|| corrupt("billing mode", &row.billing_mode))?;
+        Ok(Self {
+            id: row.id,
+            login: row.login,
+            billing_mode,
+            created_at: row.created_at,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub struct RepoRow {
+    pub id: i64,
+    pub name: String,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<RepoRow> for Repo {
+    fn from(row: RepoRow) -> Self {
+        Self {
+            id: row.id,
+            name: row.name,
+            created_at: row.created_at,
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub struct PolicyRow {
+    pub id: i64,
+    pub name: String,
+    pub target: String,
+    pub has_base_images: bool,
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl PolicyRow {
+    /// The policy without its repositories and values, which come from other tables.
+    pub fn into_policy(self) -> StoreResult<Policy> {
+        let target =
+            PolicyTarget::parse(&self.target).ok_or_else(|| corrupt("target", &self.target))?;
+        Ok(Policy {
+            id: self.id,
+            name: self.name,
+            target,
+            repositories: Vec::new(),
+            base_images: self.has_base_images.then(Vec::new),
+            version: self.version,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        })
+    }
+}
+
+/// A (policy id, text) pair: a repository name or an allowed value of a policy.
+#[derive(sqlx::FromRow)]
+pub struct PolicyItemRow {
+    pub policy_id: i64,
+    pub item: String,
+}
+
+#[derive(sqlx::FromRow)]
+pub struct CodespaceRow {
+    pub id: String,
+    pub org_id: i64,
+    pub org_login: String,
+    pub repo_name: String,
+    pub user_login: String,
+    pub billable_owner: String,
+    pub image: String,
+    pub image_source: String,
+    pub recovery_mode: bool,
+    pub creation_log: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl TryFrom<CodespaceRow> for Codespace {
+    type Error = StoreError;
+    fn try_from(row: CodespaceRow) -> StoreResult<Self> {
+        let image_source = ImageSource::parse(&row.image_source)
+            .ok_or_else(|| corrupt("image source", &row.image_source))?;
+        let creation_log = serde_json::from_str(&row.creation_log)
+            .map_err(|_| corrupt("creation log", "(not a JSON array)"))?;
+        Ok(Self {
+            id: row.id,
+            org_id: row.org_id,
+            repository: format!("{}/{}", row.org_login, row.repo_name),
+            user: row.user_login,
+            billable_owner: row.billable_owner,
+            image: row.image,
+            image_source,
+            recovery_mode: row.recovery_mode,
+            creation_log,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        })
+    }
+}
+
+pub fn encode_log(lines: &[String]) -> StoreResult<String> {
+    serde_json::to_string(lines).map_err(|e| StoreError::Internal(e.to_string()))
+}
+
+/// Attaches repository names and allowed values, read as (policy id, item) rows in order,
+/// to their policies.
+pub fn attach_items(
+    policies: &mut [Policy],
+    repos: Vec<PolicyItemRow>,
+    values: Vec<PolicyItemRow>,
+) {
+    let index: std::collections::HashMap<i64, usize> = policies
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (p.id, i))
+        .collect();
+    for row in repos {
+        if let Some(&i) = index.get(&row.policy_id) {
+            policies[i].repositories.push(row.item);
+        }
+    }
+    for row in values {
+        if let Some(values) = index
+            .get(&row.policy_id)
+            .and_then(|&i| policies[i].base_images.as_mut())
+        {
+            values.push(row.item);
+        }
+    }
+}

@@ -1,0 +1,48 @@
+//! SQLite, the embedded default: `cargo run` works with no setup.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
+use sqlx::SqliteConnection;
+
+use super::{PolicyCache, StoreError, StoreResult};
+
+pub struct SqliteStore {
+    pool: SqlitePool,
+    cache: PolicyCache,
+}
+
+impl SqliteStore {
+    pub async fn connect(url: &str) -> StoreResult<Self> {
+        let options = SqliteConnectOptions::from_str(url)
+            .map_err(|e| StoreError::Internal(format!("DATABASE_URL is not valid: {e}")))?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(5));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .acquire_timeout(Duration::from_secs(5))
+            .connect_with(options)
+            .await?;
+        sqlx::migrate!("./migrations/sqlite")
+            .run(&pool)
+            .await
+            .map_err(|e| StoreError::Internal(format!("migrating SQLite: {e}")))?;
+        Ok(Self {
+            pool,
+            cache: PolicyCache::default(),
+        })
+    }
+}
+
+// Writing transactions begin IMMEDIATE: SQLite has no row locks, so taking the write lock
+// up front serializes a creation's check-and-insert against policy edits.
+super::sql::impl_sql_store! {
+    store = SqliteStore,
+    connection = SqliteConnection,
+    begin_write = "BEGIN IMMEDIATE",
+    for_share = "",
+    for_update = "",
+}

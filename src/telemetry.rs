@@ -1,0 +1,14 @@
+//! Logging: `RUST_LOG` filters (default `info`), `LOG_FORMAT=json` for JSON lines.
+
+use tracing_subscriber::{fmt, EnvFilter};
+
+pub fn init(json: bool) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = fmt().with_env_filter(filter).with_target(false);
+    // A second init (as in tests) is harmless; ignore the error it returns.
+    let _ = if json {
+        builder.json().try_init()
+    } else {
+        builder.try_init()
+    };
+}
