@@ -1,0 +1,10 @@
+//! Black-box tests of the whole API, each run against SQLite and PostgreSQL.
+
+mod helpers;
+
+mod auth;
+mod codespaces;
+mod health;
+mod openapi;
+mod orgs;
+mod policies;
