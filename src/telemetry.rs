@@ -5,7 +5,10 @@ use tracing_subscriber::{fmt, EnvFilter};
 pub fn init(json: bool) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let colours = std::io::IsTerminal::is_terminal(&std::io::stdout());
-    let builder = fmt().with_env_filter(filter).with_target(false).with_ansi(colours);
+    let builder = fmt()
+        .with_env_filter(filter)
+        .with_target(false)
+        .with_ansi(colours);
     // A second init (as in tests) is harmless; ignore the error it returns.
     let _ = if json {
         builder.json().try_init()

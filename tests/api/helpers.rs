@@ -48,7 +48,11 @@ pub struct TestResponse {
 pub fn postgres_url() -> String {
     std::env::var("TEST_DATABASE_URL")
         .ok()
-        .or_else(|| std::env::var("DATABASE_URL").ok().filter(|u| u.starts_with("postgres")))
+        .or_else(|| {
+            std::env::var("DATABASE_URL")
+                .ok()
+                .filter(|u| u.starts_with("postgres"))
+        })
         .unwrap_or_else(|| LOCAL_POSTGRES.to_string())
 }
 
@@ -89,15 +93,30 @@ impl TestApp {
             Backend::Sqlite => {
                 let dir = tempfile::tempdir().expect("temporary directory");
                 let url = format!("sqlite://{}", dir.path().join("test.db").display());
-                (Arc::new(SqliteStore::connect(&url).await.expect("open SQLite")), Some(dir))
+                (
+                    Arc::new(SqliteStore::connect(&url).await.expect("open SQLite")),
+                    Some(dir),
+                )
             }
             Backend::Postgres => {
                 let options = fresh_postgres_schema().await;
-                (Arc::new(PgStore::connect_with(options).await.expect("open PostgreSQL")), None)
+                (
+                    Arc::new(
+                        PgStore::connect_with(options)
+                            .await
+                            .expect("open PostgreSQL"),
+                    ),
+                    None,
+                )
             }
         };
         let router = build_router(AppState::new(Arc::clone(&store), config));
-        Self { router, store, admin, _dir: dir }
+        Self {
+            router,
+            store,
+            admin,
+            _dir: dir,
+        }
     }
 
     pub async fn request(
@@ -107,7 +126,8 @@ impl TestApp {
         token: Option<&str>,
         body: Option<Value>,
     ) -> TestResponse {
-        self.request_with_headers(method, path, token, body, &[]).await
+        self.request_with_headers(method, path, token, body, &[])
+            .await
     }
 
     pub async fn request_with_headers(
@@ -136,18 +156,31 @@ impl TestApp {
     }
 
     pub async fn send(&self, request: Request<Body>) -> TestResponse {
-        let response = self.router.clone().oneshot(request).await.expect("response");
+        let response = self
+            .router
+            .clone()
+            .oneshot(request)
+            .await
+            .expect("response");
         let status = response.status();
         let headers = response.headers().clone();
-        let bytes = response.into_body().collect().await.expect("body").to_bytes();
+        let bytes = response
+            .into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes();
         let body = if bytes.is_empty() {
             Value::Null
         } else {
-            serde_json::from_slice(&bytes).unwrap_or_else(|_| {
-                panic!("body is not JSON: {}", String::from_utf8_lossy(&bytes))
-            })
+            serde_json::from_slice(&bytes)
+                .unwrap_or_else(|_| panic!("body is not JSON: {}", String::from_utf8_lossy(&bytes)))
         };
-        TestResponse { status, headers, body }
+        TestResponse {
+            status,
+            headers,
+            body,
+        }
     }
 
     pub async fn get(&self, path: &str, token: &str) -> TestResponse {
@@ -155,7 +188,8 @@ impl TestApp {
     }
 
     pub async fn post(&self, path: &str, token: &str, body: Value) -> TestResponse {
-        self.request(Method::POST, path, Some(token), Some(body)).await
+        self.request(Method::POST, path, Some(token), Some(body))
+            .await
     }
 
     pub async fn put(&self, path: &str, token: &str, body: Option<Value>) -> TestResponse {
@@ -163,7 +197,8 @@ impl TestApp {
     }
 
     pub async fn patch(&self, path: &str, token: &str, body: Value) -> TestResponse {
-        self.request(Method::PATCH, path, Some(token), Some(body)).await
+        self.request(Method::PATCH, path, Some(token), Some(body))
+            .await
     }
 
     pub async fn delete(&self, path: &str, token: &str) -> TestResponse {
@@ -173,30 +208,43 @@ impl TestApp {
     // Arrangement helpers: each asserts its own success so a test fails where it broke.
 
     pub async fn create_org(&self, login: &str) {
-        let response = self.post("/orgs", &self.admin, json!({ "login": login })).await;
+        let response = self
+            .post("/orgs", &self.admin, json!({ "login": login }))
+            .await;
         assert_eq!(response.status, StatusCode::CREATED, "{:?}", response.body);
     }
 
     pub async fn add_repo(&self, org: &str, repo: &str) {
-        let response = self.put(&format!("/orgs/{org}/repos/{repo}"), &self.admin, None).await;
+        let response = self
+            .put(&format!("/orgs/{org}/repos/{repo}"), &self.admin, None)
+            .await;
         assert!(response.status.is_success(), "{:?}", response.body);
     }
 
     pub async fn set_role(&self, org: &str, user: &str, role: &str) {
         let path = format!("/orgs/{org}/memberships/{user}");
-        let response = self.put(&path, &self.admin, Some(json!({ "role": role }))).await;
+        let response = self
+            .put(&path, &self.admin, Some(json!({ "role": role })))
+            .await;
         assert_eq!(response.status, StatusCode::OK, "{:?}", response.body);
     }
 
     pub async fn user_token(&self, user: &str) -> String {
-        let response = self.post(&format!("/users/{user}/tokens"), &self.admin, json!({})).await;
+        let response = self
+            .post(&format!("/users/{user}/tokens"), &self.admin, json!({}))
+            .await;
         assert_eq!(response.status, StatusCode::CREATED, "{:?}", response.body);
         response.body["token"].as_str().expect("token").to_string()
     }
 
     pub async fn service_token(&self) -> String {
-        let response =
-            self.post("/service-tokens", &self.admin, json!({ "name": "orchestrator" })).await;
+        let response = self
+            .post(
+                "/service-tokens",
+                &self.admin,
+                json!({ "name": "orchestrator" }),
+            )
+            .await;
         assert_eq!(response.status, StatusCode::CREATED, "{:?}", response.body);
         response.body["token"].as_str().expect("token").to_string()
     }

@@ -5,6 +5,7 @@ mod helpers;
 mod auth;
 mod codespaces;
 mod health;
+mod hostile;
 mod openapi;
 mod orgs;
 mod policies;

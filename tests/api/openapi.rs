@@ -41,6 +41,9 @@ fn every_contract_path_is_documented() {
         "/users/{username}/tokens:",
         "/service-tokens:",
     ] {
-        assert!(generated.contains(&format!("  {path}\n")), "{path} is missing");
+        assert!(
+            generated.contains(&format!("  {path}\n")),
+            "{path} is missing"
+        );
     }
 }

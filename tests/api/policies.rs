@@ -19,8 +19,13 @@ fn approved_images() -> Value {
 }
 
 async fn evaluate(app: &TestApp, repository: &str, image: &str) -> Value {
-    let response =
-        app.post(EVALUATE, &app.admin, json!({ "repository": repository, "image": image })).await;
+    let response = app
+        .post(
+            EVALUATE,
+            &app.admin,
+            json!({ "repository": repository, "image": image }),
+        )
+        .await;
     assert_eq!(response.status, StatusCode::OK, "{:?}", response.body);
     response.body
 }
