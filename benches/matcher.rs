@@ -1,1 +1,104 @@
-fn main() {}
+//! The policy decision, in process: how one decision scales with the number of allowed
+//! values and of applicable policies, how long a big org's set takes to compile, and how
+//! the same allow-list fares in regorus (Rego). `docs/benchmarks.md` explains the method.
+//!
+//! `cargo bench --bench matcher`; `scripts/load --matcher` also prints the goal ratios.
+
+use std::fmt;
+
+use base_image_policy::policy::{CompiledPolicySet, ImageRef};
+use divan::{black_box, Bencher};
+
+mod support;
+
+use support::{Query, REPO};
+
+fn main() {
+    divan::main();
+}
+
+/// One decision for `n` values and a kind of query.
+#[derive(Clone, Copy)]
+struct Case {
+    n: usize,
+    query: Query,
+}
+
+impl fmt::Display for Case {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let query = format!("{:?}", self.query).to_ascii_lowercase();
+        write!(f, "{}/{query}", self.n)
+    }
+}
+
+/// Each size with each kind of query.
+fn cases(sizes: &[usize]) -> Vec<Case> {
+    sizes
+        .iter()
+        .flat_map(|&n| Query::ALL.map(|query| Case { n, query }))
+        .collect()
+}
+
+fn decide(bencher: Bencher, set: &CompiledPolicySet, image: &str) {
+    let image = ImageRef::parse(image).expect("query images are valid");
+    let verdicts = set.decide(REPO, &image).verdicts.len();
+    assert!(verdicts > 0, "every case has an applicable policy");
+    bencher.bench_local(|| set.decide(black_box(REPO), black_box(&image)));
+}
+
+/// Goal 1: all `n` values in one org-wide policy, so only the value count varies.
+#[divan::bench(args = cases(&[10, 1_000, 100_000]))]
+fn decide_one_policy(bencher: Bencher, case: Case) {
+    let set = support::policy_set(case.n, usize::MAX);
+    decide(bencher, &set, &case.query.image(case.n));
+}
+
+/// The same values spread over as few policies as the API allows (1,000 values each), so
+/// 100,000 values are 100 policies and 100 verdicts.
+#[divan::bench(args = cases(&[10, 1_000, 100_000]))]
+fn decide_api_sized_policies(bencher: Bencher, case: Case) {
+    let set = support::policy_set(case.n, 1_000);
+    decide(bencher, &set, &case.query.image(case.n));
+}
+
+/// Goal 4 in process: 1 to 64 applicable policies of 10 values each, all allowing the image.
+#[divan::bench(args = [1, 8, 64])]
+fn decide_applicable_policies(bencher: Bencher, policies: usize) {
+    let set = support::uniform_policies(policies, 10);
+    decide(bencher, &set, &Query::Exact.image(10));
+}
+
+/// Goal 4: an org with 10,000 repositories and 1,000 policies (10 org-wide, 990 naming 20
+/// repositories each, 10 values each) parsed and compiled as the store does on a cache miss.
+#[divan::bench(sample_count = 10, sample_size = 1)]
+fn compile_big_org(bencher: Bencher) {
+    let policies = support::big_org(10_000, 1_000, 20, 10);
+    bencher.bench_local(|| support::compile_raw(black_box(&policies)));
+}
+
+/// Goal 1, against regorus: the whole decision from strings (parse the image, decide).
+/// Both stop at 1,000 values: regorus's scan of 100,000 takes too long to sample.
+#[divan::bench(args = cases(&[10, 1_000]))]
+fn ours_from_strings(bencher: Bencher, case: Case) {
+    let set = support::policy_set(case.n, usize::MAX);
+    let image = case.query.image(case.n);
+    bencher.bench_local(|| {
+        let image = ImageRef::parse(black_box(&image)).expect("valid");
+        set.decide(black_box(REPO), &image).allowed
+    });
+}
+
+/// The same allow-list in Rego: one engine, policy and data loaded once, input set per call.
+#[divan::bench(args = cases(&[10, 1_000]))]
+fn regorus_engine(bencher: Bencher, case: Case) {
+    let mut engine = support::rego_engine(case.n);
+    let input = support::rego_input(&case.query.image(case.n));
+    let expected = !matches!(case.query, Query::Miss);
+    engine.set_input(input.clone());
+    let allowed = engine.eval_rule("data.codespaces.allow".to_owned());
+    assert_eq!(allowed.expect("evaluates"), regorus::Value::from(expected));
+    bencher.bench_local(|| {
+        engine.set_input(black_box(input.clone()));
+        engine.eval_rule("data.codespaces.allow".to_owned())
+    });
+}

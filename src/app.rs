@@ -1,14 +1,22 @@
 //! The application: its shared state, its router, and serving it until shutdown.
 
 use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::{DefaultBodyLimit, MatchedPath};
-use axum::http::Request;
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
 use axum::Router;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
 use tower_http::trace::TraceLayer;
+
+use crate::error::ApiError;
 
 use crate::auth::{generate_token, hash_token};
 use crate::config::Config;
@@ -18,7 +26,7 @@ use crate::store::{Store, StoreError, TokenKind};
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
 /// How long in-flight requests may take to drain after a shutdown signal.
-const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(20);
 
 /// Shared by every handler; cheap to clone.
 #[derive(Clone)]
@@ -26,16 +34,32 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     pub config: Arc<Config>,
     admin_token_hash: Option<[u8; 32]>,
+    /// Set once shutdown begins: `/readyz` answers 503 from then on.
+    draining: Arc<AtomicBool>,
+    /// Permits for requests in flight; when none is left, requests are shed with a 503.
+    in_flight: Arc<Semaphore>,
 }
 
 impl AppState {
     pub fn new(store: Arc<dyn Store>, config: Config) -> Self {
         let admin_token_hash = config.admin_token.as_deref().map(hash_token);
+        let in_flight = Arc::new(Semaphore::new(config.max_concurrent_requests));
         Self {
             store,
             config: Arc::new(config),
             admin_token_hash,
+            draining: Arc::new(AtomicBool::new(false)),
+            in_flight,
         }
+    }
+
+    /// Turns `/readyz` to 503 ahead of shutdown.
+    pub fn start_draining(&self) {
+        self.draining.store(true, Ordering::SeqCst);
+    }
+
+    pub fn is_draining(&self) -> bool {
+        self.draining.load(Ordering::SeqCst)
     }
 
     /// The hash of `ADMIN_TOKEN`, if one was configured.
@@ -71,6 +95,7 @@ pub fn build_router(state: AppState) -> Router {
     router
         .fallback(crate::routes::not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(middleware::from_fn_with_state(state.clone(), bound_work))
         .layer(
             // The span records the matched route, never headers: tokens stay out of logs.
             TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
@@ -85,32 +110,72 @@ pub fn build_router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Serves `router` on `listener` until `shutdown` resolves, then drains in-flight requests
-/// for a bounded time.
+/// Sheds load past the concurrency limit and bounds each request's time, both with a 503
+/// and `Retry-After` rather than an unbounded queue. Health checks are exempt, so that an
+/// overloaded instance still reports itself alive.
+async fn bound_work(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let path = request.uri().path();
+    if path == "/healthz" || path == "/readyz" {
+        return next.run(request).await;
+    }
+    let Ok(_permit) = Arc::clone(&state.in_flight).try_acquire_owned() else {
+        tracing::warn!("concurrency limit reached; shedding a request");
+        return ApiError::Unavailable.into_response();
+    };
+    match tokio::time::timeout(state.config.request_timeout, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => {
+            tracing::warn!("request deadline passed");
+            ApiError::Unavailable.into_response()
+        }
+    }
+}
+
+/// Serves `router` on `listener` until `shutdown` resolves, then stops accepting and lets
+/// in-flight requests finish, for a bounded time. Clients must send a request's headers
+/// within `header_read_timeout`, so that slow senders cannot hold connections open.
 pub async fn serve(
     listener: TcpListener,
     router: Router,
+    header_read_timeout: Duration,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let (drain_tx, drain_rx) = tokio::sync::oneshot::channel::<()>();
-    let signal = async move {
-        shutdown.await;
-        let _ = drain_tx.send(());
-    };
-    let server = axum::serve(listener, router).with_graceful_shutdown(signal);
-    let server = tokio::spawn(async move { server.await });
-    // Once the signal fired, give the drain a deadline so that shutdown cannot hang.
-    let deadline = async {
-        let _ = drain_rx.await;
-        tokio::time::sleep(SHUTDOWN_GRACE).await;
-    };
-    tokio::select! {
-        joined = server => joined.map_err(std::io::Error::other)?,
-        () = deadline => {
-            tracing::warn!("shutdown grace period over; dropping remaining connections");
-            Ok(())
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(header_read_timeout);
+    let graceful = GracefulShutdown::new();
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let stream = match accepted {
+                    Ok((stream, _)) => stream,
+                    Err(err) => {
+                        // Out of file descriptors and the like: back off rather than spin.
+                        tracing::warn!(error = %err, "accept failed");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                };
+                let service = TowerToHyperService::new(router.clone());
+                let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
+                tokio::spawn(async move {
+                    if let Err(err) = connection.await {
+                        tracing::debug!(error = %err, "connection closed with an error");
+                    }
+                });
+            }
+            () = &mut shutdown => break,
         }
     }
+    drop(listener);
+    tokio::select! {
+        () = graceful.shutdown() => {}
+        () = tokio::time::sleep(SHUTDOWN_GRACE) => {
+            tracing::warn!("shutdown grace period over; dropping remaining connections");
+        }
+    }
+    Ok(())
 }
 
 /// Resolves on SIGTERM or Ctrl-C.

@@ -1,6 +1,7 @@
 //! Typed configuration, read from the environment once at start-up.
 
 use std::net::SocketAddr;
+use std::time::Duration;
 
 /// The embedded store used when `DATABASE_URL` is not set.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://base-image-policy.db";
@@ -17,6 +18,19 @@ pub struct Config {
     pub default_image: String,
     pub recovery_image: String,
     pub log_json: bool,
+    /// How long a database call may wait for a connection, a lock or a statement before the
+    /// request fails closed with a 503 (`DATABASE_TIMEOUT_MS`).
+    pub database_timeout: Duration,
+    /// The whole request's deadline (`REQUEST_TIMEOUT_MS`).
+    pub request_timeout: Duration,
+    /// Requests served at once; more are shed with a 503 (`MAX_CONCURRENT_REQUESTS`).
+    pub max_concurrent_requests: usize,
+    /// After a shutdown signal, how long `/readyz` answers 503 while the listener still
+    /// serves, so that load balancers stop sending traffic first (`SHUTDOWN_DRAIN_MS`).
+    pub drain_delay: Duration,
+    /// A client must send a request's headers within this time (slowloris;
+    /// `HEADER_READ_TIMEOUT_MS`).
+    pub header_read_timeout: Duration,
 }
 
 // Hand-written so that the admin token can never reach a log line through `{:?}`.
@@ -31,6 +45,11 @@ impl std::fmt::Debug for Config {
             )
             .field("default_image", &self.default_image)
             .field("recovery_image", &self.recovery_image)
+            .field("database_timeout", &self.database_timeout)
+            .field("request_timeout", &self.request_timeout)
+            .field("max_concurrent_requests", &self.max_concurrent_requests)
+            .field("drain_delay", &self.drain_delay)
+            .field("header_read_timeout", &self.header_read_timeout)
             .finish()
     }
 }
@@ -43,6 +62,8 @@ pub enum ConfigError {
     DatabaseScheme,
     #[error("ADMIN_TOKEN must be at least 32 characters")]
     AdminTokenTooShort,
+    #[error("{0} must be a whole number between {1} and {2}")]
+    Number(&'static str, u64, u64),
     #[error("{0} '{1}' is not a valid image reference: {2}")]
     Image(&'static str, String, crate::policy::ImageRefError),
 }
@@ -84,8 +105,41 @@ impl Config {
             default_image: image("DEFAULT_IMAGE", DEFAULT_IMAGE)?,
             recovery_image: image("RECOVERY_IMAGE", RECOVERY_IMAGE)?,
             log_json: lookup("LOG_FORMAT").is_some_and(|f| f.eq_ignore_ascii_case("json")),
+            database_timeout: millis(&lookup, "DATABASE_TIMEOUT_MS", 2_000, 50, 600_000)?,
+            request_timeout: millis(&lookup, "REQUEST_TIMEOUT_MS", 15_000, 100, 3_600_000)?,
+            max_concurrent_requests: number(&lookup, "MAX_CONCURRENT_REQUESTS", 256, 1, 100_000)?
+                as usize,
+            drain_delay: millis(&lookup, "SHUTDOWN_DRAIN_MS", 0, 0, 600_000)?,
+            header_read_timeout: millis(&lookup, "HEADER_READ_TIMEOUT_MS", 10_000, 10, 600_000)?,
         })
     }
+}
+
+fn number(
+    lookup: &impl Fn(&str) -> Option<String>,
+    key: &'static str,
+    default: u64,
+    min: u64,
+    max: u64,
+) -> Result<u64, ConfigError> {
+    match lookup(key) {
+        None => Ok(default),
+        Some(raw) => raw
+            .parse::<u64>()
+            .ok()
+            .filter(|n| (min..=max).contains(n))
+            .ok_or(ConfigError::Number(key, min, max)),
+    }
+}
+
+fn millis(
+    lookup: &impl Fn(&str) -> Option<String>,
+    key: &'static str,
+    default: u64,
+    min: u64,
+    max: u64,
+) -> Result<Duration, ConfigError> {
+    number(lookup, key, default, min, max).map(Duration::from_millis)
 }
 
 /// Drops the password from a database URL so the URL can be logged.
@@ -117,6 +171,22 @@ mod tests {
         assert_eq!(config.default_image, DEFAULT_IMAGE);
         assert_eq!(config.recovery_image, RECOVERY_IMAGE);
         assert!(config.admin_token.is_none());
+    }
+
+    #[test]
+    fn timeouts_and_limits_are_read_and_bounded() {
+        let config = Config::from_lookup(|k| match k {
+            "DATABASE_TIMEOUT_MS" => Some("500".into()),
+            "MAX_CONCURRENT_REQUESTS" => Some("8".into()),
+            _ => None,
+        })
+        .unwrap();
+        assert_eq!(config.database_timeout, Duration::from_millis(500));
+        assert_eq!(config.max_concurrent_requests, 8);
+        let zero = Config::from_lookup(|k| (k == "MAX_CONCURRENT_REQUESTS").then(|| "0".into()));
+        assert!(matches!(zero, Err(ConfigError::Number(..))));
+        let junk = Config::from_lookup(|k| (k == "DATABASE_TIMEOUT_MS").then(|| "2s".into()));
+        assert!(matches!(junk, Err(ConfigError::Number(..))));
     }
 
     #[test]

@@ -27,14 +27,22 @@ async fn main() -> ExitCode {
 
 async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
     tracing::info!(database = %redact_url(&config.database_url), "opening the policy store");
-    let store = store::connect(&config.database_url).await?;
+    let store = store::connect(&config.database_url, config.database_timeout).await?;
     if let Some(token) = app::bootstrap_admin_token(store.as_ref(), &config).await? {
         // Printed once, straight to stdout and never through the logger.
         println!("Generated site-admin token (shown only now, store it safely): {token}");
     }
     let listener = tokio::net::TcpListener::bind(config.listen_addr).await?;
     tracing::info!(addr = %listener.local_addr()?, "serving");
-    let router = app::build_router(AppState::new(store, config));
-    app::serve(listener, router, app::shutdown_signal()).await?;
+    let (drain_delay, header_read_timeout) = (config.drain_delay, config.header_read_timeout);
+    let state = AppState::new(store, config);
+    let router = app::build_router(state.clone());
+    let shutdown = async move {
+        app::shutdown_signal().await;
+        // Readiness fails first, so that load balancers stop sending before we stop accepting.
+        state.start_draining();
+        tokio::time::sleep(drain_delay).await;
+    };
+    app::serve(listener, router, header_read_timeout, shutdown).await?;
     Ok(())
 }

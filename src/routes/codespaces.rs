@@ -219,6 +219,11 @@ pub async fn create_codespace(
     caller.require_codespaces_service()?;
     let user = Name::parse(&request.user)
         .map_err(|e| ApiError::invalid("Codespace", "user", e.to_string()))?;
+    // A known user is shown as first written, whatever case the request used.
+    let user = match state.store.find_user(&user).await? {
+        Some(known) => Name::parse(&known.login).unwrap_or(user),
+        None => user,
+    };
     let (org, repo) = find_repository(&state, &request.repository).await?;
     let (image, source) = configured_image(
         &state,

@@ -22,13 +22,16 @@ pub async fn healthz() -> Json<Health> {
     Json(Health { status: "ok" })
 }
 
-/// 200 only while the database answers, 503 otherwise.
+/// 200 only while the database answers and the instance is not shutting down, 503 otherwise.
 #[utoipa::path(get, path = "/readyz", tag = "health", security(()),
     responses(
         (status = 200, description = "The database answers", body = Health),
         (status = 503, description = "The database does not answer", body = crate::error::ErrorBody),
     ))]
 pub async fn readyz(State(state): State<AppState>) -> Result<(StatusCode, Json<Health>), ApiError> {
+    if state.is_draining() {
+        return Err(ApiError::Unavailable);
+    }
     match state.store.ping().await {
         Ok(()) => Ok((StatusCode::OK, Json(Health { status: "ok" }))),
         Err(err) => {

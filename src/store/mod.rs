@@ -9,6 +9,7 @@ mod sql;
 mod sqlite;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
 
@@ -97,6 +98,8 @@ pub trait Store: Send + Sync + 'static {
     // Tokens and users.
     async fn find_token(&self, token_hash: &[u8]) -> StoreResult<Option<TokenRecord>>;
     async fn has_site_admin_token(&self) -> StoreResult<bool>;
+    /// A known user, by login (case-insensitively).
+    async fn find_user(&self, login: &Name) -> StoreResult<Option<User>>;
     /// Stores a token hash; `user` is required for (and only for) user tokens.
     async fn insert_token(
         &self,
@@ -177,10 +180,10 @@ pub trait Store: Send + Sync + 'static {
 }
 
 /// Opens the store named by `database_url` and applies its migrations.
-pub async fn connect(database_url: &str) -> StoreResult<Arc<dyn Store>> {
+pub async fn connect(database_url: &str, timeout: Duration) -> StoreResult<Arc<dyn Store>> {
     if database_url.starts_with("sqlite:") {
-        Ok(Arc::new(SqliteStore::connect(database_url).await?))
+        Ok(Arc::new(SqliteStore::connect(database_url, timeout).await?))
     } else {
-        Ok(Arc::new(PgStore::connect(database_url).await?))
+        Ok(Arc::new(PgStore::connect(database_url, timeout).await?))
     }
 }

@@ -14,17 +14,24 @@ pub struct PgStore {
 }
 
 impl PgStore {
-    pub async fn connect(url: &str) -> StoreResult<Self> {
+    /// `timeout` bounds every wait on the database: a connection from the pool, a lock, a
+    /// statement. Past it the call fails as `Unavailable` and the request answers 503.
+    pub async fn connect(url: &str, timeout: Duration) -> StoreResult<Self> {
         let options = PgConnectOptions::from_str(url)
             .map_err(|e| StoreError::Internal(format!("DATABASE_URL is not valid: {e}")))?;
-        Self::connect_with(options).await
+        Self::connect_with(options, timeout).await
     }
 
     /// Connects with explicit options (tests use this to give each test its own schema).
-    pub async fn connect_with(options: PgConnectOptions) -> StoreResult<Self> {
+    pub async fn connect_with(options: PgConnectOptions, timeout: Duration) -> StoreResult<Self> {
+        let millis = timeout.as_millis().to_string();
+        let options = options.options([
+            ("statement_timeout", millis.as_str()),
+            ("lock_timeout", millis.as_str()),
+        ]);
         let pool = PgPoolOptions::new()
             .max_connections(16)
-            .acquire_timeout(Duration::from_secs(5))
+            .acquire_timeout(timeout)
             .connect_with(options)
             .await?;
         sqlx::migrate!("./migrations/postgres")

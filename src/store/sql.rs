@@ -230,6 +230,15 @@ macro_rules! impl_sql_store {
                 Ok(count > 0)
             }
 
+            async fn find_user(&self, login: &Name) -> StoreResult<Option<User>> {
+                let row: Option<(i64, String)> =
+                    sqlx::query_as("SELECT id, login FROM users WHERE login_key = $1")
+                        .bind(login.key())
+                        .fetch_optional(&self.pool)
+                        .await?;
+                Ok(row.map(|(id, login)| User { id, login }))
+            }
+
             async fn insert_token(
                 &self,
                 kind: TokenKind,

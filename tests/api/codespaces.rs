@@ -448,11 +448,47 @@ mod dockerfiles {
                 "{codespace}"
             );
         }
+
+        async fn platform_flags_on_from_are_skipped(app) {
+            app.octo_org().await;
+            app.allow_org_wide("octo-org", &["node:18"]).await;
+            let service = app.service_token().await;
+            let dockerfile = "FROM --platform=linux/amd64 node:18 AS base\nfrom base\n";
+
+            let codespace = created(
+                &app,
+                &service,
+                dockerfile_request(json!({ "dockerfile": "Dockerfile" }), dockerfile),
+            )
+            .await;
+
+            assert_eq!(codespace["image"], "node:18");
+            assert_eq!(codespace["recovery_mode"], false);
+        }
     }
 }
 
 mod exempt_images {
     use super::*;
+    use base_image_policy::app::{build_router, AppState};
+    use base_image_policy::config::Config;
+
+    const OWN_DEFAULT: &str = "ghcr.io/octo-org/default:1";
+    const OWN_RECOVERY: &str = "ghcr.io/octo-org/recovery:1";
+
+    /// The same app, its router rebuilt with `DEFAULT_IMAGE` and `RECOVERY_IMAGE` set to
+    /// our own.
+    fn with_own_images(app: TestApp) -> TestApp {
+        let config = Config::from_lookup(|key| match key {
+            "ADMIN_TOKEN" => Some(app.admin.clone()),
+            "DEFAULT_IMAGE" => Some(OWN_DEFAULT.to_string()),
+            "RECOVERY_IMAGE" => Some(OWN_RECOVERY.to_string()),
+            _ => None,
+        })
+        .expect("test configuration");
+        let router = build_router(AppState::new(app.store.clone(), config));
+        TestApp { router, ..app }
+    }
 
     backend_tests! {
         async fn a_repository_without_a_devcontainer_gets_the_default_image_even_when_nothing_is_allowed(app) {
@@ -534,6 +570,40 @@ mod exempt_images {
             assert_eq!(codespace["image"], DEFAULT_IMAGE);
             assert_eq!(codespace["image_source"], "dockerfile");
             assert_eq!(codespace["recovery_mode"], false);
+        }
+
+        async fn the_configured_default_image_is_used_and_not_subject_to_the_policy(app) {
+            app.octo_org().await;
+            app.allow_org_wide("octo-org", &[]).await;
+            let own = with_own_images(app);
+            let service = own.service_token().await;
+
+            let implicit = created(&own, &service, request_for("repo-a", "mona", Value::Null)).await;
+            let explicit = created(&own, &service, image_request(OWN_DEFAULT)).await;
+            let builtin = own.create_codespace(&service, image_request(DEFAULT_IMAGE)).await;
+
+            assert_eq!(implicit["image"], OWN_DEFAULT);
+            assert_eq!(implicit["image_source"], "default");
+            assert_eq!(explicit["image"], OWN_DEFAULT);
+            assert_eq!(explicit["recovery_mode"], false);
+            assert_refused(&builtin, DEFAULT_IMAGE);
+        }
+
+        async fn the_configured_recovery_image_is_used_for_recovery_mode(app) {
+            app.octo_org().await;
+            app.allow_org_wide("octo-org", &["node:18"]).await;
+            let own = with_own_images(app);
+            let service = own.service_token().await;
+            let body = dockerfile_request(json!({ "dockerfile": "Dockerfile" }), "FROM python:3\n");
+
+            let recovered = created(&own, &service, body).await;
+            let explicit = created(&own, &service, image_request(OWN_RECOVERY)).await;
+
+            assert_eq!(recovered["recovery_mode"], true);
+            assert_eq!(recovered["image"], OWN_RECOVERY);
+            assert!(last_log_line(&recovered).contains(OWN_RECOVERY), "{recovered}");
+            assert_eq!(explicit["image"], OWN_RECOVERY);
+            assert_eq!(explicit["recovery_mode"], false);
         }
     }
 }
@@ -693,6 +763,21 @@ mod billing {
             assert_eq!(codespace["billable_owner"], "mona");
             assert_eq!(codespace["image"], "node:18");
         }
+
+        async fn a_known_user_named_in_another_case_is_returned_as_first_written(app) {
+            app.octo_org().await;
+            let service = app.service_token().await;
+
+            let codespace = created(
+                &app,
+                &service,
+                request_for("repo-a", "MONA", json!({ "image": NODE_IMAGE })),
+            )
+            .await;
+
+            assert_eq!(codespace["user"], "mona");
+            assert_eq!(codespace["billable_owner"], "octo-org");
+        }
     }
 }
 
@@ -811,6 +896,25 @@ mod policy_intersection {
             let codespace = created(&app, &service, image_request("python:3")).await;
 
             assert_eq!(codespace["image"], "python:3");
+        }
+
+        async fn a_repository_named_in_a_policy_in_another_case_is_still_covered(app) {
+            app.octo_org().await;
+            app.create_policy(
+                "octo-org",
+                json!({
+                    "name": "repo-a images",
+                    "target": "selected_repositories",
+                    "repositories": ["REPO-A"],
+                    "constraints": { "base_images": { "allowed_values": ["node:18"] } }
+                }),
+            )
+            .await;
+            let service = app.service_token().await;
+
+            let response = app.create_codespace(&service, image_request("python:3")).await;
+
+            assert_refused(&response, "python:3");
         }
     }
 }
@@ -1127,6 +1231,51 @@ mod policy_changes {
                 codespace
             );
         }
+
+        async fn a_full_rebuild_judges_billing_as_it_is_now(app) {
+            app.octo_org().await;
+            app.allow_org_wide("octo-org", &[DEVCONTAINERS]).await;
+            set_billing(&app, json!({ "mode": "disabled" })).await;
+            let service = app.service_token().await;
+            let codespace = created(&app, &service, image_request("python:3")).await;
+            set_billing(&app, json!({ "mode": "members" })).await;
+
+            let response = rebuild(
+                &app,
+                &service,
+                &codespace,
+                json!({ "full": true, "devcontainer": { "image": "python:3" } }),
+            )
+            .await;
+
+            assert_refused(&response, "python:3");
+            let after = app.get(&codespace_path(&codespace), &service).await;
+            assert_eq!(after.body, codespace);
+            assert_eq!(after.body["billable_owner"], "mona");
+        }
+
+        async fn a_full_rebuild_with_an_allowed_base_image_leaves_recovery_mode(app) {
+            app.octo_org().await;
+            app.allow_org_wide("octo-org", &["node:18"]).await;
+            let service = app.service_token().await;
+            let build = json!({ "dockerfile": "Dockerfile" });
+            let codespace =
+                created(&app, &service, dockerfile_request(build.clone(), "FROM python:3\n")).await;
+            assert_eq!(codespace["recovery_mode"], true);
+
+            let body = json!({
+                "full": true,
+                "devcontainer": { "build": build },
+                "dockerfile": "FROM node:18\n",
+            });
+
+            let response = rebuild(&app, &service, &codespace, body).await;
+
+            assert_eq!(response.status, StatusCode::OK, "{:?}", response.body);
+            assert_eq!(response.body["recovery_mode"], false);
+            assert_eq!(response.body["image"], "node:18");
+            assert_eq!(response.body["image_source"], "dockerfile");
+        }
     }
 }
 
@@ -1369,6 +1518,42 @@ mod not_found_and_invalid_input {
                 "{:?}",
                 response.body
             );
+        }
+
+        async fn an_image_with_surrounding_whitespace_returns_422_naming_the_image(app) {
+            app.octo_org().await;
+            let service = app.service_token().await;
+
+            let response = app.create_codespace(&service, image_request(" node:18")).await;
+
+            assert_invalid(&response, "devcontainer.image");
+        }
+
+        async fn an_image_with_a_tag_over_128_characters_returns_422_naming_the_image(app) {
+            app.octo_org().await;
+            app.allow_org_wide("octo-org", &["node:*"]).await;
+            let service = app.service_token().await;
+            let image = format!("node:{}", "a".repeat(129));
+
+            let response = app.create_codespace(&service, image_request(&image)).await;
+
+            assert_invalid(&response, "devcontainer.image");
+        }
+
+        async fn an_arg_declared_inside_a_stage_does_not_reach_a_later_from(app) {
+            app.octo_org().await;
+            let service = app.service_token().await;
+            let dockerfile = "FROM node:18 AS a\nARG VARIANT=20\nFROM node:${VARIANT}\n";
+
+            let response = app
+                .create_codespace(
+                    &service,
+                    dockerfile_request(json!({ "dockerfile": "Dockerfile" }), dockerfile),
+                )
+                .await;
+
+            let body = assert_invalid(&response, "dockerfile");
+            assert!(body["message"].as_str().unwrap().contains("line 3"), "{body}");
         }
     }
 }

@@ -29,8 +29,16 @@ backend_tests! {
         let token = token.expect("a token on first start");
         let again = bootstrap_admin_token(app.store.as_ref(), &config).await.unwrap();
         assert!(again.is_none(), "the token is generated only on first start");
-        let router = build_router(AppState::new(app.store.clone(), config));
-        let other = TestApp { router, store: app.store.clone(), admin: token.clone(), _dir: None };
+        let state = AppState::new(app.store.clone(), config);
+        let router = build_router(state.clone());
+        let other = TestApp {
+            router,
+            store: app.store.clone(),
+            state,
+            admin: token.clone(),
+            database: app.database.clone(),
+            _dir: None,
+        };
         let response = other.post("/orgs", &token, json!({ "login": "octo-org" })).await;
         assert_eq!(response.status, StatusCode::CREATED);
     }
@@ -43,7 +51,8 @@ async fn the_service_answers_over_a_real_socket_and_shuts_down_gracefully() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(serve(listener, app.router.clone(), async {
+    let timeout = std::time::Duration::from_secs(10);
+    let server = tokio::spawn(serve(listener, app.router.clone(), timeout, async {
         let _ = stop_rx.await;
     }));
     let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();

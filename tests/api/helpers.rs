@@ -29,10 +29,19 @@ pub enum Backend {
     Postgres,
 }
 
+/// Where a test app keeps its data, so that a test can open its own connection to it.
+#[derive(Clone)]
+pub enum TestDatabase {
+    Sqlite(String),
+    Postgres(PgConnectOptions),
+}
+
 pub struct TestApp {
     pub router: Router,
     pub store: Arc<dyn Store>,
+    pub state: AppState,
     pub admin: String,
+    pub database: TestDatabase,
     pub _dir: Option<tempfile::TempDir>,
 }
 
@@ -82,6 +91,23 @@ impl TestApp {
 
     /// Starts an app whose configuration `adjust` may change.
     pub async fn spawn_with(backend: Backend, adjust: impl FnOnce(&mut Config)) -> Self {
+        match backend {
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir().expect("temporary directory");
+                let url = format!("sqlite://{}", dir.path().join("test.db").display());
+                let mut app = Self::on_database(TestDatabase::Sqlite(url), adjust).await;
+                app._dir = Some(dir);
+                app
+            }
+            Backend::Postgres => {
+                let options = fresh_postgres_schema().await;
+                Self::on_database(TestDatabase::Postgres(options), adjust).await
+            }
+        }
+    }
+
+    /// Starts an app on a given database.
+    pub async fn on_database(database: TestDatabase, adjust: impl FnOnce(&mut Config)) -> Self {
         let admin = generate_token();
         let mut config = Config::from_lookup(|key| match key {
             "ADMIN_TOKEN" => Some(admin.clone()),
@@ -89,33 +115,27 @@ impl TestApp {
         })
         .expect("test configuration");
         adjust(&mut config);
-        let (store, dir): (Arc<dyn Store>, _) = match backend {
-            Backend::Sqlite => {
-                let dir = tempfile::tempdir().expect("temporary directory");
-                let url = format!("sqlite://{}", dir.path().join("test.db").display());
-                (
-                    Arc::new(SqliteStore::connect(&url).await.expect("open SQLite")),
-                    Some(dir),
-                )
-            }
-            Backend::Postgres => {
-                let options = fresh_postgres_schema().await;
-                (
-                    Arc::new(
-                        PgStore::connect_with(options)
-                            .await
-                            .expect("open PostgreSQL"),
-                    ),
-                    None,
-                )
-            }
+        let store: Arc<dyn Store> = match &database {
+            TestDatabase::Sqlite(url) => Arc::new(
+                SqliteStore::connect(url, config.database_timeout)
+                    .await
+                    .expect("open SQLite"),
+            ),
+            TestDatabase::Postgres(options) => Arc::new(
+                PgStore::connect_with(options.clone(), config.database_timeout)
+                    .await
+                    .expect("open PostgreSQL"),
+            ),
         };
-        let router = build_router(AppState::new(Arc::clone(&store), config));
+        let state = AppState::new(Arc::clone(&store), config);
+        let router = build_router(state.clone());
         Self {
             router,
             store,
+            state,
             admin,
-            _dir: dir,
+            database,
+            _dir: None,
         }
     }
 

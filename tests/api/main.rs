@@ -4,8 +4,10 @@ mod helpers;
 
 mod auth;
 mod codespaces;
+mod faults;
 mod health;
 mod hostile;
 mod openapi;
 mod orgs;
 mod policies;
+mod throwaway;
