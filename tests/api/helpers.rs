@@ -31,6 +31,7 @@ pub enum Backend {
 
 /// Where a test app keeps its data, so that a test can open its own connection to it.
 #[derive(Clone)]
+#[allow(clippy::large_enum_variant)] // one per test app; size does not matter
 pub enum TestDatabase {
     Sqlite(String),
     Postgres(PgConnectOptions),

@@ -10,4 +10,5 @@ mod hostile;
 mod openapi;
 mod orgs;
 mod policies;
+mod races;
 mod throwaway;
