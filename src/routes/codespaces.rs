@@ -2,7 +2,8 @@
 //! and site admins call these.
 
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -15,7 +16,7 @@ use crate::error::{ApiError, ErrorBody};
 use crate::names::Name;
 use crate::policy::{refusal_message, ImageRef, ImageSource, Refused};
 use crate::provisioning::{new_codespace_id, plan_build, BuildRequest};
-use crate::routes::{timestamp, ApiJson, Pagination};
+use crate::routes::{idempotency, timestamp, ApiJson, Pagination};
 use crate::store::{Codespace, NewCodespace, Org, Repo};
 
 #[derive(Deserialize, ToSchema)]
@@ -203,20 +204,42 @@ fn build_request(
 
 /// Creates a codespace if the org's policies allow its image.
 #[utoipa::path(post, path = "/codespaces", tag = "codespaces", request_body = CreateCodespace,
+    params(("Idempotency-Key" = Option<String>, Header,
+        description = "1 to 255 characters; a retry with the same key and body returns the first answer")),
     responses(
         (status = 201, description = "Created (in recovery mode when a Dockerfile base image was refused)", body = CodespaceResponse),
         (status = 400, description = "The image is not allowed by an organization policy, or the JSON is malformed", body = ErrorBody),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, description = "Unknown repository", body = ErrorBody),
         (status = 413, body = ErrorBody),
-        (status = 422, description = "The configuration cannot be read", body = ErrorBody),
+        (status = 409, description = "A request with this Idempotency-Key is still in progress", body = ErrorBody),
+        (status = 422, description = "The configuration cannot be read, or the Idempotency-Key was used with another body", body = ErrorBody),
         (status = 503, description = "The policy store cannot be reached; retry", body = ErrorBody)))]
 pub async fn create_codespace(
     State(state): State<AppState>,
     caller: Caller,
-    ApiJson(request): ApiJson<CreateCodespace>,
-) -> Result<(StatusCode, Json<CodespaceResponse>), ApiError> {
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<serde_json::Value>,
+) -> Result<Response, ApiError> {
     caller.require_codespaces_service()?;
+    let key = idempotency::key(&headers)?;
+    let request: CreateCodespace = serde_json::from_value(body.clone())
+        .map_err(|e| ApiError::invalid("Request", "body", e.to_string()))?;
+    let work = || async { create(&state, request).await.into_response() };
+    match key {
+        None => Ok(work().await),
+        Some(key) => {
+            let canonical = idempotency::canonical(&body);
+            idempotency::once(&state, &headers, &key, canonical.as_bytes(), work).await
+        }
+    }
+}
+
+async fn create(
+    state: &AppState,
+    request: CreateCodespace,
+) -> Result<(StatusCode, Json<CodespaceResponse>), ApiError> {
+    let state = state.clone();
     let user = Name::parse(&request.user)
         .map_err(|e| ApiError::invalid("Codespace", "user", e.to_string()))?;
     // A known user is shown as first written, whatever case the request used.

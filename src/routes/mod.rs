@@ -5,6 +5,7 @@ mod admin;
 mod codespaces;
 mod extract;
 mod health;
+mod idempotency;
 mod orgs;
 mod policies;
 
@@ -18,6 +19,7 @@ use crate::app::AppState;
 use crate::error::ApiError;
 
 pub use extract::{ApiJson, Pagination};
+pub use idempotency::canonical as canonical_json;
 
 #[derive(OpenApi)]
 #[openapi(

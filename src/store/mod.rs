@@ -172,6 +172,29 @@ pub trait Store: Send + Sync + 'static {
     /// A rebuild that keeps the image: only the log and `updated_at` change.
     async fn append_codespace_log(&self, id: &str, line: &str) -> StoreResult<Codespace>;
     async fn get_codespace(&self, id: &str) -> StoreResult<Codespace>;
+
+    // Idempotency keys, scoped to the calling token.
+    /// Claims `key` for a request with `request_hash`. An in-flight claim older than `lease`
+    /// counts as abandoned (its process died) and is taken over. Keys older than `keep`
+    /// are forgotten.
+    async fn begin_idempotent(
+        &self,
+        scope: &str,
+        key: &str,
+        request_hash: &[u8],
+        lease: Duration,
+        keep: Duration,
+    ) -> StoreResult<IdempotencyStart>;
+    /// Records the answer to replay.
+    async fn finish_idempotent(
+        &self,
+        scope: &str,
+        key: &str,
+        status: u16,
+        body: &str,
+    ) -> StoreResult<()>;
+    /// Releases the claim without an answer (the request failed transiently).
+    async fn abandon_idempotent(&self, scope: &str, key: &str) -> StoreResult<()>;
     async fn list_codespaces(
         &self,
         org_id: i64,

@@ -164,3 +164,16 @@ pub struct Paged<T> {
     pub total_count: i64,
     pub items: Vec<T>,
 }
+
+/// What the store says of an `Idempotency-Key` when a request arrives with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IdempotencyStart {
+    /// First use (or an abandoned one taken over): the caller does the work.
+    Started,
+    /// Done before with the same body: answer exactly this.
+    Replay { status: u16, body: String },
+    /// The first request with this key is still running.
+    InFlight,
+    /// The key was used with another body.
+    Mismatch,
+}

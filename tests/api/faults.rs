@@ -18,13 +18,13 @@ const BOUND: Duration = Duration::from_secs(30);
 
 /// A transaction of the test's own that holds what a creation must lock: the org's row on
 /// PostgreSQL, the database's write lock on SQLite.
-enum LockHolder {
+pub enum LockHolder {
     Postgres(PgConnection),
     Sqlite(SqliteConnection),
 }
 
 impl LockHolder {
-    async fn hold(app: &TestApp) -> Self {
+    pub async fn hold(app: &TestApp) -> Self {
         match &app.database {
             TestDatabase::Postgres(options) => {
                 let mut conn = PgConnection::connect_with(options).await.unwrap();
@@ -42,7 +42,7 @@ impl LockHolder {
         }
     }
 
-    async fn release(self) {
+    pub async fn release(self) {
         match self {
             Self::Postgres(mut conn) => conn.execute("ROLLBACK").await.map(drop).unwrap(),
             Self::Sqlite(mut conn) => conn.execute("ROLLBACK").await.map(drop).unwrap(),

@@ -50,6 +50,8 @@ pub struct TestResponse {
     pub status: StatusCode,
     pub headers: HeaderMap,
     pub body: Value,
+    /// The body exactly as sent.
+    pub raw: Vec<u8>,
 }
 
 /// The PostgreSQL server tests use: `TEST_DATABASE_URL`, else a `postgres://`
@@ -201,6 +203,7 @@ impl TestApp {
             status,
             headers,
             body,
+            raw: bytes.to_vec(),
         }
     }
 

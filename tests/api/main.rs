@@ -7,6 +7,7 @@ mod codespaces;
 mod faults;
 mod health;
 mod hostile;
+mod idempotency;
 mod openapi;
 mod orgs;
 mod policies;

@@ -1,0 +1,193 @@
+//! `Idempotency-Key` on `POST /codespaces`: a retry with the same key and body gets the first
+//! answer byte for byte and creates nothing; the same key with another body is a 422; a
+//! retry while the first is still running is a 409. Keys are scoped to the calling token.
+
+use std::future::Future;
+use std::time::Duration;
+
+use axum::body::{to_bytes, Body};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use sha2::{Digest, Sha256};
+
+use crate::app::AppState;
+use crate::auth::hash_token;
+use crate::error::ApiError;
+use crate::store::IdempotencyStart;
+
+pub const HEADER: &str = "idempotency-key";
+/// Keys are remembered at least this long.
+const KEEP: Duration = Duration::from_secs(25 * 60 * 60);
+const MAX_KEY_LEN: usize = 255;
+/// Bodies this service answers are small; this only bounds what a replay stores.
+const MAX_STORED_BODY: usize = 1024 * 1024;
+
+/// The key, if the request has one; a malformed one is a 422.
+pub fn key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
+    let Some(raw) = headers.get(HEADER) else {
+        return Ok(None);
+    };
+    let bad = || {
+        ApiError::invalid(
+            "Request",
+            "Idempotency-Key",
+            "must be 1 to 255 visible ASCII characters",
+        )
+    };
+    let key = raw.to_str().map_err(|_| bad())?;
+    if key.is_empty() || key.len() > MAX_KEY_LEN || !key.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(bad());
+    }
+    Ok(Some(key.to_string()))
+}
+
+/// Whose keys these are: the calling token, by its hash.
+fn scope(headers: &HeaderMap) -> String {
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split_once(' '))
+        .map_or("", |(_, token)| token.trim());
+    hex::encode(hash_token(token))
+}
+
+/// Runs `work` at most once per (token, key): the first answer is stored and replayed. A
+/// 5xx (an outage, say) is not stored, so that a retry after it does the work.
+pub async fn once<Fut>(
+    state: &AppState,
+    headers: &HeaderMap,
+    key: &str,
+    canonical_body: &[u8],
+    work: impl FnOnce() -> Fut,
+) -> Result<Response, ApiError>
+where
+    Fut: Future<Output = Response>,
+{
+    let scope = scope(headers);
+    let request_hash = Sha256::digest(canonical_body);
+    // A claim older than the request deadline (plus margin) belongs to a request that died.
+    let lease = state.config.request_timeout * 2;
+    match state
+        .store
+        .begin_idempotent(&scope, key, &request_hash, lease, KEEP)
+        .await?
+    {
+        IdempotencyStart::Started => {}
+        IdempotencyStart::Replay { status, body } => return Ok(json_response(status, body)),
+        IdempotencyStart::InFlight => {
+            return Err(ApiError::Conflict(
+                "A request with this Idempotency-Key is still in progress".into(),
+            ))
+        }
+        IdempotencyStart::Mismatch => {
+            return Err(ApiError::invalid(
+                "Request",
+                "Idempotency-Key",
+                "was already used with a different request body",
+            ))
+        }
+    }
+    let response = work().await;
+    let status = response.status();
+    if status.is_server_error() {
+        if let Err(err) = state.store.abandon_idempotent(&scope, key).await {
+            // The claim expires after its lease; retries get 409 until then.
+            tracing::warn!(error = %err, "could not release an idempotency key");
+        }
+        return Ok(response);
+    }
+    let (parts, body) = response.into_parts();
+    let bytes = to_bytes(body, MAX_STORED_BODY)
+        .await
+        .map_err(|e| ApiError::Internal(format!("reading the answer to store: {e}")))?;
+    let text = String::from_utf8_lossy(&bytes).into_owned();
+    if let Err(err) = state
+        .store
+        .finish_idempotent(&scope, key, status.as_u16(), &text)
+        .await
+    {
+        // The work is done and answered; a retry after the lease would redo it, so say so.
+        tracing::error!(error = %err, "could not store an idempotent answer");
+    }
+    Ok(Response::from_parts(parts, Body::from(bytes)))
+}
+
+fn json_response(status: u16, body: String) -> Response {
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut response = (status, body).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response
+}
+
+/// The body in a form where equal JSON is equal text: object keys sorted at every level,
+/// whatever order the client wrote them in. (Depth is bounded by the JSON parser's limit.)
+pub fn canonical(value: &serde_json::Value) -> String {
+    use serde_json::Value;
+    fn write(value: &Value, out: &mut String) {
+        match value {
+            Value::Object(map) => {
+                let mut entries: Vec<_> = map.iter().collect();
+                entries.sort_by(|a, b| a.0.cmp(b.0));
+                out.push('{');
+                for (i, (key, value)) in entries.into_iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    out.push_str(&Value::String(key.clone()).to_string());
+                    out.push(':');
+                    write(value, out);
+                }
+                out.push('}');
+            }
+            Value::Array(items) => {
+                out.push('[');
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    write(item, out);
+                }
+                out.push(']');
+            }
+            scalar => out.push_str(&scalar.to_string()),
+        }
+    }
+    let mut out = String::new();
+    write(value, &mut out);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn equal_json_is_equal_text_whatever_the_key_order() {
+        let a: serde_json::Value =
+            serde_json::from_str(r#"{"b":1,"a":{"y":[1,{"d":2,"c":3}],"x":null}}"#).unwrap();
+        let b = json!({ "a": { "x": null, "y": [1, { "c": 3, "d": 2 }] }, "b": 1 });
+        assert_eq!(canonical(&a), canonical(&b));
+        assert_ne!(canonical(&a), canonical(&json!({ "b": 2 })));
+    }
+
+    #[test]
+    fn keys_must_be_short_visible_ascii() {
+        let headers = |value: &str| {
+            let mut headers = HeaderMap::new();
+            headers.insert(HEADER, HeaderValue::from_str(value).unwrap());
+            headers
+        };
+        assert_eq!(
+            key(&headers("abc-123")).unwrap().as_deref(),
+            Some("abc-123")
+        );
+        assert!(key(&headers("")).is_err());
+        assert!(key(&headers(&"k".repeat(256))).is_err());
+        assert!(key(&headers("a b")).is_err());
+        assert!(key(&HeaderMap::new()).unwrap().is_none());
+    }
+}
