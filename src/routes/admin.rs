@@ -82,3 +82,34 @@ pub async fn create_service_token(
         .await?;
     Ok((StatusCode::CREATED, Json(TokenCreated { token })))
 }
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RevokeRequest {
+    /// The token to revoke, as it was shown when minted.
+    token: String,
+}
+
+/// Revokes a user or service token: it answers 401 from then on.
+#[utoipa::path(post, path = "/tokens/revoke", tag = "tokens",
+    request_body = RevokeRequest,
+    responses(
+        (status = 204, description = "Revoked"),
+        (status = 400, description = "Malformed JSON", body = ErrorBody),
+        (status = 401, description = "No or unknown token", body = ErrorBody),
+        (status = 403, description = "Not a site admin", body = ErrorBody),
+        (status = 404, description = "No live token matches", body = ErrorBody),
+        (status = 422, description = "Invalid body", body = ErrorBody),
+    ))]
+pub async fn revoke_token(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(request): ApiJson<RevokeRequest>,
+) -> Result<StatusCode, ApiError> {
+    caller.require_site_admin()?;
+    state
+        .store
+        .revoke_token(&hash_token(&request.token))
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -16,7 +16,7 @@ use crate::error::{ApiError, ErrorBody};
 use crate::names::Name;
 use crate::policy::{refusal_message, ImageRef, ImageSource, Refused};
 use crate::provisioning::{new_codespace_id, plan_build, BuildRequest};
-use crate::routes::{idempotency, timestamp, ApiJson, Pagination};
+use crate::routes::{idempotency, timestamp, ApiJson, ApiJsonBytes, Pagination};
 use crate::store::{Codespace, NewCodespace, Org, Repo};
 
 #[derive(Deserialize, ToSchema)]
@@ -88,6 +88,21 @@ impl From<Codespace> for CodespaceResponse {
 pub struct CodespaceList {
     total_count: i64,
     codespaces: Vec<CodespaceResponse>,
+}
+
+/// Codespace ids are `cs_` and 26 characters of Crockford base32; anything else names no
+/// codespace (and never reaches the database).
+fn check_id(id: &str) -> Result<&str, ApiError> {
+    let valid = id.len() == 29
+        && id.starts_with("cs_")
+        && id[3..]
+            .bytes()
+            .all(|b| b.is_ascii_digit() || b.is_ascii_uppercase());
+    if valid {
+        Ok(id)
+    } else {
+        Err(ApiError::NotFound)
+    }
 }
 
 /// The 400 for an image the policy refuses, with the contract's exact message.
@@ -219,16 +234,17 @@ pub async fn create_codespace(
     State(state): State<AppState>,
     caller: Caller,
     headers: HeaderMap,
-    ApiJson(body): ApiJson<serde_json::Value>,
+    ApiJsonBytes(request, bytes): ApiJsonBytes<CreateCodespace>,
 ) -> Result<Response, ApiError> {
     caller.require_codespaces_service()?;
     let key = idempotency::key(&headers)?;
-    let request: CreateCodespace = serde_json::from_value(body.clone())
-        .map_err(|e| ApiError::invalid("Request", "body", e.to_string()))?;
     let work = || async { create(&state, request).await.into_response() };
     match key {
         None => Ok(work().await),
         Some(key) => {
+            // The body parsed as `CreateCodespace`, so it is JSON.
+            let body: serde_json::Value = serde_json::from_slice(&bytes)
+                .map_err(|e| ApiError::invalid("Request", "body", e.to_string()))?;
             let canonical = idempotency::canonical(&body);
             idempotency::once(&state, &headers, &key, canonical.as_bytes(), work).await
         }
@@ -282,7 +298,9 @@ pub async fn get_codespace(
     Path(id): Path<String>,
 ) -> Result<Json<CodespaceResponse>, ApiError> {
     caller.require_codespaces_service()?;
-    Ok(Json(state.store.get_codespace(&id).await?.into()))
+    Ok(Json(
+        state.store.get_codespace(check_id(&id)?).await?.into(),
+    ))
 }
 
 /// Rebuilds a codespace. A full rebuild applies the policy in force now, exactly as
@@ -302,6 +320,7 @@ pub async fn rebuild_codespace(
     ApiJson(request): ApiJson<RebuildCodespace>,
 ) -> Result<Json<CodespaceResponse>, ApiError> {
     caller.require_codespaces_service()?;
+    let id = check_id(&id)?.to_string();
     let existing = state.store.get_codespace(&id).await?;
     if !request.full {
         let line = format!(

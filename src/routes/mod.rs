@@ -18,7 +18,7 @@ use utoipa_axum::routes;
 use crate::app::AppState;
 use crate::error::ApiError;
 
-pub use extract::{ApiJson, Pagination};
+pub use extract::{ApiJson, ApiJsonBytes, Pagination};
 pub use idempotency::canonical as canonical_json;
 
 #[derive(OpenApi)]
@@ -55,6 +55,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(health::readyz))
         .routes(routes!(admin::create_user_token))
         .routes(routes!(admin::create_service_token))
+        .routes(routes!(admin::revoke_token))
         .routes(routes!(orgs::create_org))
         .routes(routes!(orgs::get_org))
         .routes(routes!(orgs::put_repo))

@@ -62,6 +62,16 @@ impl From<sqlx::Error> for StoreError {
             {
                 Self::Unavailable(err.to_string())
             }
+            // PostgreSQL: a character it cannot store (NUL). Inputs are validated before they
+            // get here; this keeps anything missed a client error rather than a 500.
+            sqlx::Error::Database(ref db)
+                if matches!(db.code().as_deref(), Some("22021" | "22P05")) =>
+            {
+                Self::Invalid {
+                    field: "body".to_string(),
+                    message: "contains a character that cannot be stored".to_string(),
+                }
+            }
             // SQLite: database is busy or locked.
             sqlx::Error::Database(ref db) if matches!(db.code().as_deref(), Some("5" | "6")) => {
                 Self::Unavailable(err.to_string())
@@ -108,6 +118,9 @@ pub trait Store: Send + Sync + 'static {
         user: Option<&Name>,
         name: Option<&str>,
     ) -> StoreResult<()>;
+
+    /// Revokes a live token; `NotFound` when no live token has this hash.
+    async fn revoke_token(&self, token_hash: &[u8]) -> StoreResult<()>;
 
     // Orgs, repositories, memberships, billing.
     async fn create_org(&self, login: &Name) -> StoreResult<Org>;

@@ -266,6 +266,20 @@ macro_rules! impl_sql_store {
                 Ok(())
             }
 
+            async fn revoke_token(&self, token_hash: &[u8]) -> StoreResult<()> {
+                let done = sqlx::query(
+                    "UPDATE tokens SET revoked_at = $1 WHERE token_hash = $2 AND revoked_at IS NULL",
+                )
+                .bind(Utc::now())
+                .bind(token_hash)
+                .execute(&self.pool)
+                .await?;
+                if done.rows_affected() == 0 {
+                    return Err(StoreError::NotFound);
+                }
+                Ok(())
+            }
+
             async fn create_org(&self, login: &Name) -> StoreResult<Org> {
                 let row: Option<OrgRow> = sqlx::query_as(
                     "INSERT INTO orgs (login, login_key, created_at) VALUES ($1, $2, $3) \

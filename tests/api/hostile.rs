@@ -258,6 +258,10 @@ backend_tests! {
             ("FROM node:18\u{1b}\n", json!({}), "escape character"),
             ("FROM a..b\n", json!({}), "'..'"),
             ("FROM node:18 AS base\nFROM base:latest\n", json!({}), "harmless"),
+            // Docker folds case beyond ASCII when it looks up stage names (the Kelvin sign
+            // and the long s fold to k and s); such a FROM must not be taken for an image.
+            ("FROM node:18 AS k\nFROM \u{212a}\n", json!({}), "Kelvin sign for a stage name"),
+            ("FROM node:18 AS stage\nFROM \u{17f}tage\n", json!({}), "long s for a stage name"),
             (
                 "ARG IMG=node:18\nFROM $IMG\n",
                 json!({ "args": { "IMG": "Node:18" } }),
@@ -434,6 +438,7 @@ backend_tests! {
             ("trailing garbage", br#"{"repository": "octo-org/repo-a", "user": "mona"} x"#.to_vec()),
             ("two documents", br#"{"repository": "octo-org/repo-a", "user": "mona"}{}"#.to_vec()),
             ("NaN", br#"{"repository": "octo-org/repo-a", "user": "mona", "devcontainer": NaN}"#.to_vec()),
+            ("number out of range", br#"{"repository": "octo-org/repo-a", "user": "mona", "devcontainer": {"x": 1e999999}}"#.to_vec()),
             ("UTF-16", "{\"user\": \"mona\"}".encode_utf16().flat_map(u16::to_le_bytes).collect()),
         ];
         for (what, body) in bodies {
@@ -585,6 +590,10 @@ backend_tests! {
             let response = app.post(&format!("/users/{user}/tokens"), &app.admin, json!({})).await;
             assert_invalid(&response, "username", user);
         }
+        for name in ["orch\0estrator", "\u{1b}[2J", "a\u{85}b"] {
+            let response = app.post("/service-tokens", &app.admin, json!({ "name": name })).await;
+            assert_invalid(&response, "name", &format!("service token {name:?}"));
+        }
         let body = json!({ "mode": "selected_members", "selected_usernames": ["mona", "mon\0a"] });
         let response = app.put("/orgs/octo-org/codespaces/billing", &app.admin, Some(body)).await;
         assert_invalid(&response, "selected_usernames[1]", "NUL in a selected username");
@@ -721,5 +730,64 @@ backend_tests! {
                 assert!(["query", "page", "per_page"].contains(&field), "{what}: {field}");
             }
         }
+    }
+
+    async fn duplicate_keys_in_a_request_body_are_a_422(app) {
+        // A body that says two things at once is ambiguous: a proxy or the orchestrator may
+        // read the first value where the service reads the last. Refuse it, as serde does
+        // for a typed body.
+        let service = everything_allowed(&app).await;
+        let cases = [
+            ("user twice", r#"{"repository": "octo-org/repo-a", "user": "mona", "user": "octocat", "devcontainer": {"image": "node:18"}}"#),
+            ("repository twice", r#"{"repository": "octo-org/repo-a", "repository": "octo-org/repo-b", "user": "mona"}"#),
+            ("devcontainer twice", r#"{"repository": "octo-org/repo-a", "user": "mona", "devcontainer": {"image": "python:3"}, "devcontainer": {"image": "node:18"}}"#),
+        ];
+        let mut wrong = Vec::new();
+        for (what, body) in cases {
+            let response = send_raw(&app, Method::POST, "/codespaces", &service, body).await;
+            if response.status != StatusCode::UNPROCESSABLE_ENTITY {
+                wrong.push(format!("POST /codespaces, {what}: {} {}", response.status, response.body));
+            }
+        }
+        let policy = r#"{"name": "a", "name": "b", "target": "all_repositories", "constraints": {}}"#;
+        let response = send_raw(&app, Method::POST, POLICIES, &app.admin, policy).await;
+        if response.status != StatusCode::UNPROCESSABLE_ENTITY {
+            wrong.push(format!("POST policies, name twice: {} {}", response.status, response.body));
+        }
+        assert!(wrong.is_empty(), "duplicate keys must answer 422:\n{}", wrong.join("\n"));
+        assert_eq!(codespace_count(&app).await, 0);
+        assert_eq!(policy_count(&app).await, 1);
+    }
+
+    async fn a_malformed_idempotency_key_is_a_422_and_stores_nothing(app) {
+        let service = everything_allowed(&app).await;
+        let long = "k".repeat(256);
+        let keys: [(&str, &[u8]); 6] = [
+            ("empty", b""),
+            ("256 characters", long.as_bytes()),
+            ("space", b"a b"),
+            ("tab", b"a\tb"),
+            ("obs-text byte", b"key-\xff"),
+            ("UTF-8 look-alike", "k\u{435}y".as_bytes()),
+        ];
+        for (what, key) in keys {
+            let request = Request::builder()
+                .method(Method::POST)
+                .uri("/codespaces")
+                .header("authorization", format!("Bearer {service}"))
+                .header("content-type", "application/json")
+                .header("idempotency-key", HeaderValue::from_bytes(key).expect("header value"))
+                .body(Body::from(image_request("node:18").to_string()))
+                .expect("request");
+            let response = within(what, app.send(request)).await;
+            assert_invalid(&response, "Idempotency-Key", what);
+        }
+        assert_eq!(codespace_count(&app).await, 0);
+        // 255 visible characters are a key.
+        let key = "k".repeat(255);
+        let response = app
+            .request_with_headers(Method::POST, "/codespaces", Some(&service), Some(image_request("node:18")), &[("idempotency-key", &key)])
+            .await;
+        assert_eq!(response.status, StatusCode::CREATED, "{:?}", response.body);
     }
 }

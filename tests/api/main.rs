@@ -3,6 +3,7 @@
 mod helpers;
 
 mod auth;
+mod authorization;
 mod codespaces;
 mod faults;
 mod health;

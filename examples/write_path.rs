@@ -1,0 +1,312 @@
+//! Goal 3 of `docs/benchmarks.md`: the throughput of `POST /codespaces` on PostgreSQL
+//! against a bare `INSERT` of the same codespace row, at the same concurrency, in one run.
+//!
+//! It opens a `PgStore` on a fresh schema, loads an org over the API, then drives for
+//! `PHASE_SECONDS` each, with `CONCURRENCY` tasks:
+//! - `bare insert`: `INSERT INTO codespaces ...` of the row the service writes, through a
+//!   pool with the store's settings (16 connections, the same timeouts), autocommitted;
+//! - `POST /codespaces`: the whole request through the router in-process (`oneshot`): token,
+//!   org, repository and billing lookups, then the creation's transaction;
+//! - `store`: `Store::create_codespace` alone (the transaction that locks the org row shared,
+//!   takes the cached policy set, judges, inserts and reads the row back).
+//!
+//! `BENCH_DATABASE_URL` (default `postgres://postgres@127.0.0.1:5432/postgres`) names a server
+//! on which a schema can be created; the schema is dropped at the end.
+
+use std::error::Error;
+use std::future::Future;
+use std::str::FromStr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use axum::Router;
+use base_image_policy::app::{build_router, AppState};
+use base_image_policy::auth::generate_token;
+use base_image_policy::config::Config;
+use base_image_policy::policy::{ImageRef, ImageSource};
+use base_image_policy::provisioning::{new_codespace_id, plan_build, BuildRequest};
+use base_image_policy::store::{NewCodespace, PgStore, Store};
+use chrono::Utc;
+use http_body_util::BodyExt;
+use serde_json::{json, Value};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::ConnectOptions;
+use tower::ServiceExt;
+
+const LOCAL_POSTGRES: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+const IMAGE: &str = "ghcr.io/org-1/dev:1.2";
+
+fn env_number(key: &str, default: u64) -> u64 {
+    std::env::var(key)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn Error>> {
+    let url = std::env::var("BENCH_DATABASE_URL").unwrap_or_else(|_| LOCAL_POSTGRES.to_owned());
+    let concurrency = env_number("CONCURRENCY", 32) as usize;
+    let seconds = Duration::from_secs(env_number("PHASE_SECONDS", 5));
+
+    let base = PgConnectOptions::from_str(&url)?;
+    let mut admin_conn = base.connect().await?;
+    let schema = format!("write_path_{}", std::process::id());
+    sqlx::query(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        .execute(&mut admin_conn)
+        .await?;
+    sqlx::query(&format!("CREATE SCHEMA {schema}"))
+        .execute(&mut admin_conn)
+        .await?;
+    let options = base.options([("search_path", schema.as_str())]);
+
+    let result = run(options, concurrency, seconds).await;
+    sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
+        .execute(&mut admin_conn)
+        .await?;
+    result
+}
+
+async fn run(
+    options: PgConnectOptions,
+    concurrency: usize,
+    seconds: Duration,
+) -> Result<(), Box<dyn Error>> {
+    let admin = generate_token();
+    let config = Config::from_lookup(|key| (key == "ADMIN_TOKEN").then(|| admin.clone()))?;
+    let timeout = config.database_timeout;
+    let store: Arc<dyn Store> = Arc::new(PgStore::connect_with(options.clone(), timeout).await?);
+    // The store's own pool settings (`PgStore::connect_with`), for the bare insert.
+    let millis = timeout.as_millis().to_string();
+    let pool = PgPoolOptions::new()
+        .max_connections(16)
+        .acquire_timeout(timeout)
+        .connect_with(options.options([
+            ("statement_timeout", millis.as_str()),
+            ("lock_timeout", millis.as_str()),
+        ]))
+        .await?;
+    let (default_image, recovery_image) =
+        (config.default_image.clone(), config.recovery_image.clone());
+    let router = build_router(AppState::new(Arc::clone(&store), config));
+    let service = load_org(&router, &admin).await?;
+
+    // One real creation gives the row the bare insert writes.
+    let created = create_over_router(&router, &service).await?;
+    let ids: (i64, i64) = sqlx::query_as("SELECT org_id, repo_id FROM codespaces WHERE id = $1")
+        .bind(created["id"].as_str().unwrap_or_default())
+        .fetch_one(&pool)
+        .await?;
+    let row = Arc::new(BareRow {
+        org_id: ids.0,
+        repo_id: ids.1,
+        log: created["creation_log"].to_string(),
+    });
+
+    println!("POST /codespaces on PostgreSQL: {concurrency} concurrent, {seconds:?} a phase");
+    let bare = drive(concurrency, seconds, {
+        let (pool, row) = (pool.clone(), Arc::clone(&row));
+        move || bare_insert(pool.clone(), Arc::clone(&row))
+    })
+    .await;
+    report("bare insert", bare, seconds);
+    let routed = drive(concurrency, seconds, {
+        let (router, service) = (router.clone(), service.clone());
+        move || {
+            let (router, service) = (router.clone(), service.clone());
+            async move { create_over_router(&router, &service).await.is_ok() }
+        }
+    })
+    .await;
+    report("POST /codespaces (router)", routed, seconds);
+    let stored = drive(concurrency, seconds, {
+        let (store, row) = (Arc::clone(&store), Arc::clone(&row));
+        move || {
+            let (store, row) = (Arc::clone(&store), Arc::clone(&row));
+            let build = BuildRequest {
+                repository: "write-org/app".to_owned(),
+                repo_key: "app".to_owned(),
+                image: ImageRef::parse(IMAGE).expect("valid"),
+                source: ImageSource::Image,
+                billed_to_org: true,
+                billable_owner: "write-org".to_owned(),
+                default_image: default_image.clone(),
+                recovery_image: recovery_image.clone(),
+                log_so_far: Vec::new(),
+            };
+            async move {
+                let new = NewCodespace {
+                    id: new_codespace_id(),
+                    org_id: row.org_id,
+                    repo_id: row.repo_id,
+                    user: "mona".to_owned(),
+                };
+                let plan = Box::new(move |set: &_| plan_build(build, set));
+                matches!(store.create_codespace(new, plan).await, Ok(Ok(_)))
+            }
+        }
+    })
+    .await;
+    report("Store::create_codespace", stored, seconds);
+    println!(
+        "RATIO post_codespaces/bare_insert={:.3} store/bare_insert={:.3}",
+        routed.0 as f64 / bare.0.max(1) as f64,
+        stored.0 as f64 / bare.0.max(1) as f64
+    );
+    Ok(())
+}
+
+/// The codespace row as the service writes it, but for its id and timestamps.
+struct BareRow {
+    org_id: i64,
+    repo_id: i64,
+    log: String,
+}
+
+async fn bare_insert(pool: PgPool, row: Arc<BareRow>) -> bool {
+    let now = Utc::now();
+    sqlx::query(
+        "INSERT INTO codespaces (id, org_id, repo_id, user_login, billable_owner, image, \
+         image_source, recovery_mode, creation_log, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)",
+    )
+    .bind(new_codespace_id())
+    .bind(row.org_id)
+    .bind(row.repo_id)
+    .bind("mona")
+    .bind("write-org")
+    .bind(IMAGE)
+    .bind("image")
+    .bind(false)
+    .bind(&row.log)
+    .bind(now)
+    .execute(&pool)
+    .await
+    .is_ok()
+}
+
+/// Runs `task` in `concurrency` loops for `duration`: (successes, failures).
+async fn drive<F, Fut>(concurrency: usize, duration: Duration, task: F) -> (u64, u64)
+where
+    F: Fn() -> Fut + Clone + Send + 'static,
+    Fut: Future<Output = bool> + Send,
+{
+    // A short warm-up: connections open, caches fill.
+    run_for(concurrency, Duration::from_millis(500), task.clone()).await;
+    run_for(concurrency, duration, task).await
+}
+
+async fn run_for<F, Fut>(concurrency: usize, duration: Duration, task: F) -> (u64, u64)
+where
+    F: Fn() -> Fut + Clone + Send + 'static,
+    Fut: Future<Output = bool> + Send,
+{
+    let counts = Arc::new((AtomicU64::new(0), AtomicU64::new(0)));
+    let deadline = Instant::now() + duration;
+    let workers: Vec<_> = (0..concurrency)
+        .map(|_| {
+            let (task, counts) = (task.clone(), Arc::clone(&counts));
+            tokio::spawn(async move {
+                while Instant::now() < deadline {
+                    let counter = if task().await { &counts.0 } else { &counts.1 };
+                    counter.fetch_add(1, Ordering::Relaxed);
+                }
+            })
+        })
+        .collect();
+    for worker in workers {
+        worker.await.expect("a worker panicked");
+    }
+    (
+        counts.0.load(Ordering::Relaxed),
+        counts.1.load(Ordering::Relaxed),
+    )
+}
+
+fn report(name: &str, (ok, failed): (u64, u64), duration: Duration) {
+    let rate = ok as f64 / duration.as_secs_f64();
+    println!("{name:<28} {rate:>9.0} /s  ({ok} created, {failed} failed)");
+}
+
+async fn call(
+    router: &Router,
+    method: &str,
+    path: &str,
+    token: &str,
+    body: Option<Value>,
+) -> Result<(StatusCode, Value), Box<dyn Error>> {
+    let request = Request::builder()
+        .method(method)
+        .uri(path)
+        .header("authorization", format!("Bearer {token}"))
+        .header("content-type", "application/json")
+        .body(body.map_or_else(Body::empty, |b| Body::from(b.to_string())))?;
+    let response = router.clone().oneshot(request).await?;
+    let status = response.status();
+    let bytes = response.into_body().collect().await?.to_bytes();
+    let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+    Ok((status, body))
+}
+
+/// An org with a repository, a member the org pays for, one org-wide policy of ten values
+/// that allows [`IMAGE`] by prefix; returns a service token.
+async fn load_org(router: &Router, admin: &str) -> Result<String, Box<dyn Error>> {
+    let steps = [
+        ("POST", "/orgs", Some(json!({"login": "write-org"}))),
+        ("PUT", "/orgs/write-org/repos/app", None),
+        (
+            "PUT",
+            "/orgs/write-org/memberships/mona",
+            Some(json!({"role": "member"})),
+        ),
+        (
+            "POST",
+            "/orgs/write-org/codespaces/policies",
+            Some(json!({
+                "name": "Approved images",
+                "target": "all_repositories",
+                "constraints": {"base_images": {"allowed_values": [
+                    "ghcr.io/org-0/app:0", "ghcr.io/org-1/*",
+                    "registry.example.com/team-2/service:v2", "registry.example.com/team-3/*",
+                    "mcr.microsoft.com/devcontainers/img-4:1.4", "docker.io/library/lang-5:*",
+                    "ghcr.io/org-6/app:6", "ghcr.io/org-7/*",
+                    "registry.example.com/team-8/service:v8", "registry.example.com/team-9/*"
+                ]}}
+            })),
+        ),
+    ];
+    for (method, path, body) in steps {
+        let (status, answer) = call(router, method, path, admin, body).await?;
+        if !status.is_success() {
+            return Err(format!("{method} {path}: {status} {answer}").into());
+        }
+    }
+    let (_, answer) = call(
+        router,
+        "POST",
+        "/service-tokens",
+        admin,
+        Some(json!({"name": "orchestrator"})),
+    )
+    .await?;
+    Ok(answer["token"]
+        .as_str()
+        .ok_or("no service token")?
+        .to_owned())
+}
+
+async fn create_over_router(router: &Router, token: &str) -> Result<Value, Box<dyn Error>> {
+    let body = json!({
+        "repository": "write-org/app",
+        "user": "mona",
+        "devcontainer": {"image": IMAGE}
+    });
+    let (status, answer) = call(router, "POST", "/codespaces", token, Some(body)).await?;
+    if status != StatusCode::CREATED {
+        return Err(format!("POST /codespaces: {status} {answer}").into());
+    }
+    Ok(answer)
+}
