@@ -84,6 +84,7 @@ pub async fn bootstrap_admin_token(
             &hash_token(&token),
             None,
             Some("bootstrap"),
+            "bootstrap",
         )
         .await?;
     Ok(Some(token))

@@ -80,6 +80,15 @@ fn bearer_token(parts: &Parts) -> Option<&str> {
 }
 
 impl Caller {
+    /// Who the audit log says made a change.
+    pub fn actor(&self) -> &str {
+        match self {
+            Caller::SiteAdmin => "site-admin",
+            Caller::User(user) => &user.login,
+            Caller::Service => "service",
+        }
+    }
+
     pub fn require_site_admin(&self) -> Result<(), ApiError> {
         match self {
             Caller::SiteAdmin => Ok(()),

@@ -46,7 +46,13 @@ pub async fn create_user_token(
     let token = generate_token();
     state
         .store
-        .insert_token(TokenKind::User, &hash_token(&token), Some(&user), None)
+        .insert_token(
+            TokenKind::User,
+            &hash_token(&token),
+            Some(&user),
+            None,
+            caller.actor(),
+        )
         .await?;
     Ok((StatusCode::CREATED, Json(TokenCreated { token })))
 }
@@ -78,7 +84,13 @@ pub async fn create_service_token(
     let token = generate_token();
     state
         .store
-        .insert_token(TokenKind::Service, &hash_token(&token), None, Some(name))
+        .insert_token(
+            TokenKind::Service,
+            &hash_token(&token),
+            None,
+            Some(name),
+            caller.actor(),
+        )
         .await?;
     Ok((StatusCode::CREATED, Json(TokenCreated { token })))
 }
@@ -109,7 +121,7 @@ pub async fn revoke_token(
     caller.require_site_admin()?;
     state
         .store
-        .revoke_token(&hash_token(&request.token))
+        .revoke_token(&hash_token(&request.token), caller.actor())
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

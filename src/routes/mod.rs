@@ -2,6 +2,7 @@
 //! `api()` registers handler and documentation together, so that they cannot drift.
 
 mod admin;
+mod audit;
 mod codespaces;
 mod extract;
 mod health;
@@ -73,6 +74,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(codespaces::get_codespace))
         .routes(routes!(codespaces::rebuild_codespace))
         .routes(routes!(codespaces::list_org_codespaces))
+        .routes(routes!(audit::audit_log))
 }
 
 /// The OpenAPI document the code describes; `openapi.yaml` must equal it.

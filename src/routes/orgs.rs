@@ -202,7 +202,7 @@ pub async fn set_membership(
     let user = parse_name("Membership", "username", &username)?;
     let membership = state
         .store
-        .set_membership(org.id, &user, request.role)
+        .set_membership(org.id, &user, request.role, caller.actor())
         .await?;
     Ok(Json(MembershipResponse {
         organization: org.login,
@@ -224,7 +224,10 @@ pub async fn remove_membership(
 ) -> Result<StatusCode, ApiError> {
     let org = authorize_org(&state, &caller, &org, OrgAccess::Manage).await?;
     let user = Name::parse(&username).map_err(|_| ApiError::NotFound)?;
-    state.store.remove_membership(org.id, &user).await?;
+    state
+        .store
+        .remove_membership(org.id, &user, caller.actor())
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -279,7 +282,7 @@ pub async fn set_billing(
     }
     let billing = state
         .store
-        .set_billing(org.id, request.mode, &selected)
+        .set_billing(org.id, request.mode, &selected, caller.actor())
         .await?;
     Ok(Json(billing.into()))
 }

@@ -117,10 +117,11 @@ pub trait Store: Send + Sync + 'static {
         token_hash: &[u8],
         user: Option<&Name>,
         name: Option<&str>,
+        actor: &str,
     ) -> StoreResult<()>;
 
     /// Revokes a live token; `NotFound` when no live token has this hash.
-    async fn revoke_token(&self, token_hash: &[u8]) -> StoreResult<()>;
+    async fn revoke_token(&self, token_hash: &[u8], actor: &str) -> StoreResult<()>;
 
     // Orgs, repositories, memberships, billing.
     async fn create_org(&self, login: &Name) -> StoreResult<Org>;
@@ -132,23 +133,34 @@ pub trait Store: Send + Sync + 'static {
     async fn find_repo(&self, org_id: i64, name: &Name) -> StoreResult<Option<Repo>>;
     async fn list_repos(&self, org_id: i64, page: PageRequest) -> StoreResult<Paged<Repo>>;
     /// Creates the user if unknown.
-    async fn set_membership(&self, org_id: i64, user: &Name, role: Role)
-        -> StoreResult<Membership>;
+    async fn set_membership(
+        &self,
+        org_id: i64,
+        user: &Name,
+        role: Role,
+        actor: &str,
+    ) -> StoreResult<Membership>;
     /// `NotFound` when the user has no role in the org.
-    async fn remove_membership(&self, org_id: i64, user: &Name) -> StoreResult<()>;
+    async fn remove_membership(&self, org_id: i64, user: &Name, actor: &str) -> StoreResult<()>;
     async fn billing(&self, org_id: i64) -> StoreResult<Billing>;
     async fn set_billing(
         &self,
         org_id: i64,
         mode: BillingMode,
         selected: &[Name],
+        actor: &str,
     ) -> StoreResult<Billing>;
     async fn is_selected_for_billing(&self, org_id: i64, user: &Name) -> StoreResult<bool>;
 
     // Policies. Every change bumps the org's policy version in the same transaction.
     async fn list_policies(&self, org_id: i64, page: PageRequest) -> StoreResult<Paged<Policy>>;
     async fn get_policy(&self, org_id: i64, policy_id: i64) -> StoreResult<Policy>;
-    async fn create_policy(&self, org_id: i64, draft: &PolicyDraft) -> StoreResult<Policy>;
+    async fn create_policy(
+        &self,
+        org_id: i64,
+        draft: &PolicyDraft,
+        actor: &str,
+    ) -> StoreResult<Policy>;
     /// Replaces a policy with `draft(current)`, under a lock, if its version is still
     /// `if_version` (when given). The closure merges a partial update into the current policy.
     async fn update_policy(
@@ -157,12 +169,14 @@ pub trait Store: Send + Sync + 'static {
         policy_id: i64,
         if_version: Option<i64>,
         draft: PolicyMerge<'_>,
+        actor: &str,
     ) -> StoreResult<Policy>;
     async fn delete_policy(
         &self,
         org_id: i64,
         policy_id: i64,
         if_version: Option<i64>,
+        actor: &str,
     ) -> StoreResult<()>;
     /// The org's compiled policy set at its current version (served from the cache when the
     /// version matches).
@@ -185,6 +199,8 @@ pub trait Store: Send + Sync + 'static {
     /// A rebuild that keeps the image: only the log and `updated_at` change.
     async fn append_codespace_log(&self, id: &str, line: &str) -> StoreResult<Codespace>;
     async fn get_codespace(&self, id: &str) -> StoreResult<Codespace>;
+    /// The org's audit log, newest first.
+    async fn audit_log(&self, org_id: i64, page: PageRequest) -> StoreResult<Paged<AuditEntry>>;
 
     // Idempotency keys, scoped to the calling token.
     /// Claims `key` for a request with `request_hash`. An in-flight claim older than `lease`

@@ -177,3 +177,14 @@ pub enum IdempotencyStart {
     /// The key was used with another body.
     Mismatch,
 }
+
+/// One recorded change: who, what, and the state before and after (JSON).
+#[derive(Debug, Clone)]
+pub struct AuditEntry {
+    pub id: i64,
+    pub actor: String,
+    pub action: String,
+    pub before: Option<serde_json::Value>,
+    pub after: Option<serde_json::Value>,
+    pub created_at: DateTime<Utc>,
+}

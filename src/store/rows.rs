@@ -186,3 +186,54 @@ pub fn attach_items(
         }
     }
 }
+
+#[derive(sqlx::FromRow)]
+pub struct AuditRow {
+    pub id: i64,
+    pub actor: String,
+    pub action: String,
+    pub before: Option<String>,
+    pub after: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<AuditRow> for AuditEntry {
+    fn from(row: AuditRow) -> Self {
+        let json = |text: Option<String>| text.and_then(|t| serde_json::from_str(&t).ok());
+        Self {
+            id: row.id,
+            actor: row.actor,
+            action: row.action,
+            before: json(row.before),
+            after: json(row.after),
+            created_at: row.created_at,
+        }
+    }
+}
+
+/// What the audit log keeps of a policy.
+pub fn policy_snapshot(policy: &Policy) -> serde_json::Value {
+    serde_json::json!({
+        "id": policy.id,
+        "name": policy.name,
+        "target": policy.target.as_str(),
+        "repositories": policy.repositories,
+        "base_images": policy.base_images,
+    })
+}
+
+pub fn billing_snapshot(billing: &Billing) -> serde_json::Value {
+    serde_json::json!({
+        "mode": billing.mode.as_str(),
+        "selected_usernames": billing.selected_usernames,
+    })
+}
+
+/// What the audit log keeps of a token: never the token or its hash.
+pub fn token_snapshot(
+    kind: TokenKind,
+    user: Option<&str>,
+    name: Option<&str>,
+) -> serde_json::Value {
+    serde_json::json!({ "kind": kind.as_str(), "user": user, "name": name })
+}

@@ -191,6 +191,46 @@ macro_rules! impl_sql_store {
                 Ok(())
             }
 
+            /// Records a change, in the caller's transaction.
+            async fn audit(
+                conn: &mut $conn,
+                org_id: Option<i64>,
+                actor: &str,
+                action: &str,
+                before: Option<serde_json::Value>,
+                after: Option<serde_json::Value>,
+            ) -> StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO audit_log (org_id, actor, action, before, after, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(org_id)
+                .bind(actor)
+                .bind(action)
+                .bind(before.map(|v| v.to_string()))
+                .bind(after.map(|v| v.to_string()))
+                .bind(Utc::now())
+                .execute(&mut *conn)
+                .await?;
+                Ok(())
+            }
+
+            async fn fetch_billing(conn: &mut $conn, org_id: i64) -> StoreResult<Billing> {
+                let mode: String = sqlx::query_scalar("SELECT billing_mode FROM orgs WHERE id = $1")
+                    .bind(org_id)
+                    .fetch_one(&mut *conn)
+                    .await?;
+                let mode = BillingMode::parse(&mode)
+                    .ok_or_else(|| StoreError::Internal(format!("stored billing mode '{mode}'")))?;
+                let selected_usernames: Vec<String> = sqlx::query_scalar(
+                    "SELECT login FROM billing_selected_users WHERE org_id = $1 ORDER BY login_key",
+                )
+                .bind(org_id)
+                .fetch_all(&mut *conn)
+                .await?;
+                Ok(Billing { mode, selected_usernames })
+            }
+
             async fn fetch_codespace(conn: &mut $conn, id: &str) -> StoreResult<Codespace> {
                 let row: CodespaceRow =
                     sqlx::query_as(&format!("{CODESPACE_SELECT} WHERE c.id = $1"))
@@ -245,6 +285,7 @@ macro_rules! impl_sql_store {
                 token_hash: &[u8],
                 user: Option<&Name>,
                 name: Option<&str>,
+                actor: &str,
             ) -> StoreResult<()> {
                 let mut tx = self.pool.begin_with($begin).await?;
                 let user_id = match user {
@@ -262,21 +303,27 @@ macro_rules! impl_sql_store {
                 .bind(Utc::now())
                 .execute(&mut *tx)
                 .await?;
+                let after = token_snapshot(kind, user.map(Name::as_str), name);
+                Self::audit(&mut tx, None, actor, "token.create", None, Some(after)).await?;
                 tx.commit().await?;
                 Ok(())
             }
 
-            async fn revoke_token(&self, token_hash: &[u8]) -> StoreResult<()> {
-                let done = sqlx::query(
-                    "UPDATE tokens SET revoked_at = $1 WHERE token_hash = $2 AND revoked_at IS NULL",
+            async fn revoke_token(&self, token_hash: &[u8], actor: &str) -> StoreResult<()> {
+                let mut tx = self.pool.begin_with($begin).await?;
+                let revoked: Option<(String, Option<String>, Option<String>)> = sqlx::query_as(
+                    "UPDATE tokens SET revoked_at = $1 WHERE token_hash = $2 AND revoked_at IS NULL \
+                     RETURNING kind, name, (SELECT login FROM users WHERE users.id = tokens.user_id)",
                 )
                 .bind(Utc::now())
                 .bind(token_hash)
-                .execute(&self.pool)
+                .fetch_optional(&mut *tx)
                 .await?;
-                if done.rows_affected() == 0 {
-                    return Err(StoreError::NotFound);
-                }
+                let (kind, name, user) = revoked.ok_or(StoreError::NotFound)?;
+                let kind = TokenKind::parse(&kind).unwrap_or(TokenKind::User);
+                let before = token_snapshot(kind, user.as_deref(), name.as_deref());
+                Self::audit(&mut tx, None, actor, "token.revoke", Some(before), None).await?;
+                tx.commit().await?;
                 Ok(())
             }
 
@@ -382,9 +429,17 @@ macro_rules! impl_sql_store {
                 org_id: i64,
                 user: &Name,
                 role: Role,
+                actor: &str,
             ) -> StoreResult<Membership> {
                 let mut tx = self.pool.begin_with($begin).await?;
                 let user_id = Self::upsert_user(&mut tx, user).await?;
+                let before: Option<String> = sqlx::query_scalar(
+                    "SELECT role FROM memberships WHERE org_id = $1 AND user_id = $2",
+                )
+                .bind(org_id)
+                .bind(user_id)
+                .fetch_optional(&mut *tx)
+                .await?;
                 sqlx::query(
                     "INSERT INTO memberships (org_id, user_id, role) VALUES ($1, $2, $3) \
                      ON CONFLICT (org_id, user_id) DO UPDATE SET role = excluded.role",
@@ -398,39 +453,42 @@ macro_rules! impl_sql_store {
                     .bind(user_id)
                     .fetch_one(&mut *tx)
                     .await?;
+                let snapshot = |role: &str| serde_json::json!({ "username": username, "role": role });
+                Self::audit(
+                    &mut tx,
+                    Some(org_id),
+                    actor,
+                    "membership.set",
+                    before.as_deref().map(snapshot),
+                    Some(snapshot(role.as_str())),
+                )
+                .await?;
                 tx.commit().await?;
                 Ok(Membership { username, role })
             }
 
-            async fn remove_membership(&self, org_id: i64, user: &Name) -> StoreResult<()> {
-                let done = sqlx::query(
+            async fn remove_membership(&self, org_id: i64, user: &Name, actor: &str) -> StoreResult<()> {
+                let mut tx = self.pool.begin_with($begin).await?;
+                let removed: Option<(String, String)> = sqlx::query_as(
                     "DELETE FROM memberships WHERE org_id = $1 \
-                     AND user_id = (SELECT id FROM users WHERE login_key = $2)",
+                     AND user_id = (SELECT id FROM users WHERE login_key = $2) \
+                     RETURNING role, (SELECT login FROM users WHERE login_key = $2)",
                 )
                 .bind(org_id)
                 .bind(user.key())
-                .execute(&self.pool)
+                .fetch_optional(&mut *tx)
                 .await?;
-                if done.rows_affected() == 0 {
-                    return Err(StoreError::NotFound);
-                }
+                let (role, username) = removed.ok_or(StoreError::NotFound)?;
+                let before = serde_json::json!({ "username": username, "role": role });
+                Self::audit(&mut tx, Some(org_id), actor, "membership.remove", Some(before), None)
+                    .await?;
+                tx.commit().await?;
                 Ok(())
             }
 
             async fn billing(&self, org_id: i64) -> StoreResult<Billing> {
-                let mode: String = sqlx::query_scalar("SELECT billing_mode FROM orgs WHERE id = $1")
-                    .bind(org_id)
-                    .fetch_one(&self.pool)
-                    .await?;
-                let mode = BillingMode::parse(&mode)
-                    .ok_or_else(|| StoreError::Internal(format!("stored billing mode '{mode}'")))?;
-                let selected_usernames: Vec<String> = sqlx::query_scalar(
-                    "SELECT login FROM billing_selected_users WHERE org_id = $1 ORDER BY login_key",
-                )
-                .bind(org_id)
-                .fetch_all(&self.pool)
-                .await?;
-                Ok(Billing { mode, selected_usernames })
+                let mut conn = self.pool.acquire().await?;
+                Self::fetch_billing(&mut conn, org_id).await
             }
 
             async fn set_billing(
@@ -438,8 +496,10 @@ macro_rules! impl_sql_store {
                 org_id: i64,
                 mode: BillingMode,
                 selected: &[Name],
+                actor: &str,
             ) -> StoreResult<Billing> {
                 let mut tx = self.pool.begin_with($begin).await?;
+                let before = Self::fetch_billing(&mut tx, org_id).await?;
                 sqlx::query("UPDATE orgs SET billing_mode = $1 WHERE id = $2")
                     .bind(mode.as_str())
                     .bind(org_id)
@@ -460,8 +520,18 @@ macro_rules! impl_sql_store {
                     .execute(&mut *tx)
                     .await?;
                 }
+                let after = Self::fetch_billing(&mut tx, org_id).await?;
+                Self::audit(
+                    &mut tx,
+                    Some(org_id),
+                    actor,
+                    "billing.update",
+                    Some(billing_snapshot(&before)),
+                    Some(billing_snapshot(&after)),
+                )
+                .await?;
                 tx.commit().await?;
-                self.billing(org_id).await
+                Ok(after)
             }
 
             async fn is_selected_for_billing(&self, org_id: i64, user: &Name) -> StoreResult<bool> {
@@ -491,7 +561,12 @@ macro_rules! impl_sql_store {
                 Self::fetch_policy(&mut conn, org_id, policy_id).await
             }
 
-            async fn create_policy(&self, org_id: i64, draft: &PolicyDraft) -> StoreResult<Policy> {
+            async fn create_policy(
+                &self,
+                org_id: i64,
+                draft: &PolicyDraft,
+                actor: &str,
+            ) -> StoreResult<Policy> {
                 let mut tx = self.pool.begin_with($begin).await?;
                 Self::policy_version(&mut tx, org_id, $update).await?;
                 let now = Utc::now();
@@ -509,6 +584,8 @@ macro_rules! impl_sql_store {
                 Self::write_policy_items(&mut tx, org_id, policy_id, draft).await?;
                 Self::bump_policy_version(&mut tx, org_id).await?;
                 let policy = Self::fetch_policy(&mut tx, org_id, policy_id).await?;
+                let after = Some(policy_snapshot(&policy));
+                Self::audit(&mut tx, Some(org_id), actor, "policy.create", None, after).await?;
                 tx.commit().await?;
                 Ok(policy)
             }
@@ -519,6 +596,7 @@ macro_rules! impl_sql_store {
                 policy_id: i64,
                 if_version: Option<i64>,
                 draft: PolicyMerge<'_>,
+                actor: &str,
             ) -> StoreResult<Policy> {
                 let mut tx = self.pool.begin_with($begin).await?;
                 Self::policy_version(&mut tx, org_id, $update).await?;
@@ -541,6 +619,15 @@ macro_rules! impl_sql_store {
                 Self::write_policy_items(&mut tx, org_id, policy_id, &draft).await?;
                 Self::bump_policy_version(&mut tx, org_id).await?;
                 let policy = Self::fetch_policy(&mut tx, org_id, policy_id).await?;
+                Self::audit(
+                    &mut tx,
+                    Some(org_id),
+                    actor,
+                    "policy.update",
+                    Some(policy_snapshot(&current)),
+                    Some(policy_snapshot(&policy)),
+                )
+                .await?;
                 tx.commit().await?;
                 Ok(policy)
             }
@@ -550,20 +637,16 @@ macro_rules! impl_sql_store {
                 org_id: i64,
                 policy_id: i64,
                 if_version: Option<i64>,
+                actor: &str,
             ) -> StoreResult<()> {
                 let mut tx = self.pool.begin_with($begin).await?;
                 Self::policy_version(&mut tx, org_id, $update).await?;
-                let version: Option<i64> = sqlx::query_scalar(
-                    "SELECT version FROM policies WHERE id = $1 AND org_id = $2",
-                )
-                .bind(policy_id)
-                .bind(org_id)
-                .fetch_optional(&mut *tx)
-                .await?;
-                let version = version.ok_or(StoreError::NotFound)?;
-                if if_version.is_some_and(|v| v != version) {
+                let current = Self::fetch_policy(&mut tx, org_id, policy_id).await?;
+                if if_version.is_some_and(|v| v != current.version) {
                     return Err(StoreError::PreconditionFailed);
                 }
+                let before = Some(policy_snapshot(&current));
+                Self::audit(&mut tx, Some(org_id), actor, "policy.delete", before, None).await?;
                 sqlx::query("DELETE FROM policies WHERE id = $1")
                     .bind(policy_id)
                     .execute(&mut *tx)
@@ -765,6 +848,28 @@ macro_rules! impl_sql_store {
                 .execute(&self.pool)
                 .await?;
                 Ok(())
+            }
+
+            async fn audit_log(
+                &self,
+                org_id: i64,
+                page: PageRequest,
+            ) -> StoreResult<Paged<AuditEntry>> {
+                let total_count: i64 =
+                    sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE org_id = $1")
+                        .bind(org_id)
+                        .fetch_one(&self.pool)
+                        .await?;
+                let rows: Vec<AuditRow> = sqlx::query_as(
+                    "SELECT id, actor, action, before, after, created_at FROM audit_log \
+                     WHERE org_id = $1 ORDER BY id DESC LIMIT $2 OFFSET $3",
+                )
+                .bind(org_id)
+                .bind(page.per_page)
+                .bind(page.offset())
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(Paged { total_count, items: rows.into_iter().map(Into::into).collect() })
             }
 
             async fn get_codespace(&self, id: &str) -> StoreResult<Codespace> {

@@ -156,7 +156,10 @@ pub async fn create_policy(
 ) -> Result<Response, ApiError> {
     let org = authorize_org(&state, &caller, &org, OrgAccess::Manage).await?;
     let draft = request.validate().map_err(ApiError::validation)?;
-    let policy = state.store.create_policy(org.id, &draft).await?;
+    let policy = state
+        .store
+        .create_policy(org.id, &draft, caller.actor())
+        .await?;
     Ok(with_etag(StatusCode::CREATED, policy))
 }
 
@@ -213,7 +216,13 @@ pub async fn update_policy(
     });
     let policy = state
         .store
-        .update_policy(org.id, policy_id, if_match_version(&headers), merge)
+        .update_policy(
+            org.id,
+            policy_id,
+            if_match_version(&headers),
+            merge,
+            caller.actor(),
+        )
         .await?;
     Ok(with_etag(StatusCode::OK, policy))
 }
@@ -235,7 +244,12 @@ pub async fn delete_policy(
     let policy_id = parse_policy_id(&policy_id)?;
     state
         .store
-        .delete_policy(org.id, policy_id, if_match_version(&headers))
+        .delete_policy(
+            org.id,
+            policy_id,
+            if_match_version(&headers),
+            caller.actor(),
+        )
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
