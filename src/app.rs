@@ -17,6 +17,7 @@ use tokio::sync::Semaphore;
 use tower_http::trace::TraceLayer;
 
 use crate::error::ApiError;
+use crate::metrics::Metrics;
 
 use crate::auth::{generate_token, hash_token};
 use crate::config::Config;
@@ -38,6 +39,7 @@ pub struct AppState {
     draining: Arc<AtomicBool>,
     /// Permits for requests in flight; when none is left, requests are shed with a 503.
     in_flight: Arc<Semaphore>,
+    pub metrics: Arc<Metrics>,
 }
 
 impl AppState {
@@ -50,6 +52,7 @@ impl AppState {
             admin_token_hash,
             draining: Arc::new(AtomicBool::new(false)),
             in_flight,
+            metrics: Arc::new(Metrics::default()),
         }
     }
 
@@ -97,6 +100,7 @@ pub fn build_router(state: AppState) -> Router {
         .fallback(crate::routes::not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(middleware::from_fn_with_state(state.clone(), bound_work))
+        .layer(middleware::from_fn_with_state(state.clone(), measure))
         .layer(
             // The span records the matched route, never headers: tokens stay out of logs.
             TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
@@ -111,12 +115,31 @@ pub fn build_router(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// Counts each request and its latency under its route template.
+async fn measure(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let started = std::time::Instant::now();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or("unmatched", MatchedPath::as_str)
+        .to_string();
+    let method = request.method().to_string();
+    let response = next.run(request).await;
+    state.metrics.record_request(
+        &route,
+        &method,
+        response.status().as_u16(),
+        started.elapsed(),
+    );
+    response
+}
+
 /// Sheds load past the concurrency limit and bounds each request's time, both with a 503
 /// and `Retry-After` rather than an unbounded queue. Health checks are exempt, so that an
 /// overloaded instance still reports itself alive.
 async fn bound_work(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let path = request.uri().path();
-    if path == "/healthz" || path == "/readyz" {
+    if matches!(path, "/healthz" | "/readyz" | "/metrics") {
         return next.run(request).await;
     }
     let Ok(_permit) = Arc::clone(&state.in_flight).try_acquire_owned() else {

@@ -13,11 +13,12 @@ use crate::auth::{authorize_org, Caller, OrgAccess};
 use crate::billing::{billed_to_org, BillingMode};
 use crate::devcontainer::{read_config, ConfiguredImage};
 use crate::error::{ApiError, ErrorBody};
+use crate::metrics::Outcome;
 use crate::names::Name;
-use crate::policy::{refusal_message, ImageRef, ImageSource, Refused};
+use crate::policy::{refusal_message, CompiledPolicySet, ImageRef, ImageSource, Refused};
 use crate::provisioning::{new_codespace_id, plan_build, BuildRequest};
 use crate::routes::{idempotency, timestamp, ApiJson, ApiJsonBytes, Pagination};
-use crate::store::{Codespace, NewCodespace, Org, Repo};
+use crate::store::{BuildPlan, Codespace, NewCodespace, Org, Repo};
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -106,7 +107,8 @@ fn check_id(id: &str) -> Result<&str, ApiError> {
 }
 
 /// The 400 for an image the policy refuses, with the contract's exact message.
-fn refused(refusal: Refused, org: &Org, repo: &Repo) -> ApiError {
+fn refused(state: &AppState, refusal: Refused, org: &Org, repo: &Repo) -> ApiError {
+    state.metrics.record_decision(Outcome::Refused);
     tracing::info!(
         org = %org.login, repository = %repo.name, image = %refusal.image,
         outcome = "refused", policy_ids = ?refusal.policy_ids, "policy decision"
@@ -114,16 +116,40 @@ fn refused(refusal: Refused, org: &Org, repo: &Repo) -> ApiError {
     ApiError::BadRequest(refusal_message(&refusal.image))
 }
 
-fn log_decision(org: &Org, codespace: &Codespace) {
-    let outcome = if codespace.recovery_mode {
-        "recovery"
+/// The structured event and the metric of an allowed (or recovery-mode) codespace.
+fn log_decision(state: &AppState, org: &Org, codespace: &Codespace, judged: &Judged) {
+    let (outcome, counted) = if codespace.recovery_mode {
+        ("recovery", Outcome::Recovery)
     } else {
-        "allowed"
+        ("allowed", Outcome::Allowed)
     };
+    state.metrics.record_decision(counted);
     tracing::info!(
-        org = %org.login, repository = %codespace.repository, image = %codespace.image,
-        image_source = codespace.image_source.as_str(), outcome, "policy decision"
+        org = %org.login, repository = %codespace.repository, image = %judged.image,
+        built_from = %codespace.image, image_source = codespace.image_source.as_str(), outcome,
+        policy_ids = ?judged.refused_by, "policy decision"
     );
+}
+
+/// What the plan judged, for the decision event: the configured image and, in recovery
+/// mode, the policies that refused it (from the very set the transaction used).
+#[derive(Default)]
+struct Judged {
+    image: String,
+    refused_by: Vec<i64>,
+}
+
+/// The plan for the store's transaction, noting what it judged in `judged`.
+fn plan_noting<'a>(input: BuildRequest, judged: &'a mut Judged) -> BuildPlan<'a> {
+    Box::new(move |set: &CompiledPolicySet| {
+        judged.image = input.image.as_str().to_string();
+        let (repo_key, image) = (input.repo_key.clone(), input.image.clone());
+        let planned = plan_build(input, set);
+        if planned.as_ref().is_ok_and(|build| build.recovery_mode) {
+            judged.refused_by = set.decide(&repo_key, &image).refusing_policy_ids();
+        }
+        planned
+    })
 }
 
 /// Reads the configuration into the image to judge and where it came from.
@@ -277,13 +303,14 @@ async fn create(
         repo_id: repo.id,
         user: user.to_string(),
     };
-    let plan = Box::new(move |set: &_| plan_build(plan_input, set));
+    let mut judged = Judged::default();
+    let plan = plan_noting(plan_input, &mut judged);
     match state.store.create_codespace(new, plan).await? {
         Ok(codespace) => {
-            log_decision(&org, &codespace);
+            log_decision(&state, &org, &codespace, &judged);
             Ok((StatusCode::CREATED, Json(codespace.into())))
         }
-        Err(refusal) => Err(refused(refusal, &org, &repo)),
+        Err(refusal) => Err(refused(&state, refusal, &org, &repo)),
     }
 }
 
@@ -343,13 +370,14 @@ pub async fn rebuild_codespace(
     let mut log = existing.creation_log;
     log.push("Full rebuild requested.".to_string());
     let plan_input = build_request(&state, &org, &repo, image, source, billing, log);
-    let plan = Box::new(move |set: &_| plan_build(plan_input, set));
+    let mut judged = Judged::default();
+    let plan = plan_noting(plan_input, &mut judged);
     match state.store.rebuild_codespace(&id, plan).await? {
         Ok(codespace) => {
-            log_decision(&org, &codespace);
+            log_decision(&state, &org, &codespace, &judged);
             Ok(Json(codespace.into()))
         }
-        Err(refusal) => Err(refused(refusal, &org, &repo)),
+        Err(refusal) => Err(refused(&state, refusal, &org, &repo)),
     }
 }
 

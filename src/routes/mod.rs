@@ -7,6 +7,7 @@ mod codespaces;
 mod extract;
 mod health;
 mod idempotency;
+mod metrics;
 mod orgs;
 mod policies;
 
@@ -54,6 +55,7 @@ pub fn api() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(health::healthz))
         .routes(routes!(health::readyz))
+        .routes(routes!(metrics::metrics))
         .routes(routes!(admin::create_user_token))
         .routes(routes!(admin::create_service_token))
         .routes(routes!(admin::revoke_token))

@@ -104,6 +104,8 @@ pub struct NewCodespace {
 pub trait Store: Send + Sync + 'static {
     /// Answers only while the database does (readiness).
     async fn ping(&self) -> StoreResult<()>;
+    /// The pool's connections: `(in_use, idle)`.
+    fn pool_connections(&self) -> (u64, u64);
 
     // Tokens and users.
     async fn find_token(&self, token_hash: &[u8]) -> StoreResult<Option<TokenRecord>>;

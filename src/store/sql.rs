@@ -244,6 +244,12 @@ macro_rules! impl_sql_store {
 
         #[async_trait]
         impl Store for $store {
+            fn pool_connections(&self) -> (u64, u64) {
+                let size = u64::from(self.pool.size());
+                let idle = self.pool.num_idle() as u64;
+                (size.saturating_sub(idle), idle)
+            }
+
             async fn ping(&self) -> StoreResult<()> {
                 sqlx::query("SELECT 1").execute(&self.pool).await?;
                 Ok(())
