@@ -22,7 +22,13 @@ pub struct TokenCreated {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ServiceTokenRequest {
-    /// What the token is for, e.g. `orchestrator-eu`; 1 to 100 characters.
+    /// What the token is for, e.g. `orchestrator-eu`; 1 to 100 characters, no control
+    /// characters.
+    #[schema(
+        pattern = r"^[^\x00-\x1F\x7F-\x9F]{1,100}$",
+        min_length = 1,
+        max_length = 100
+    )]
     name: String,
 }
 
@@ -73,7 +79,7 @@ pub async fn create_service_token(
     ApiJson(request): ApiJson<ServiceTokenRequest>,
 ) -> Result<(StatusCode, Json<TokenCreated>), ApiError> {
     caller.require_site_admin()?;
-    let name = request.name.trim();
+    let name = request.name.as_str();
     if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
         return Err(ApiError::invalid(
             "ServiceToken",

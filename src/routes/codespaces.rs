@@ -24,14 +24,16 @@ use crate::store::{BuildPlan, Codespace, NewCodespace, Org, Repo};
 #[serde(deny_unknown_fields)]
 pub struct CreateCodespace {
     /// `org/repo`.
+    #[schema(pattern = "^[A-Za-z0-9._-]{1,100}/[A-Za-z0-9._-]{1,100}$")]
     repository: String,
     /// The login of the user the codespace is for.
+    #[schema(pattern = "^[A-Za-z0-9._-]{1,100}$", min_length = 1, max_length = 100)]
     user: String,
     /// The repository's dev container configuration: an object, or the text of
     /// `devcontainer.json` (JSON with comments and trailing commas); absent or null when
     /// the repository has none.
     #[serde(default)]
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<DevcontainerConfig>)]
     devcontainer: Option<serde_json::Value>,
     /// The text of the Dockerfile the configuration builds from, if it builds from one.
     #[serde(default)]
@@ -46,10 +48,21 @@ pub struct RebuildCodespace {
     #[serde(default)]
     full: bool,
     #[serde(default)]
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<DevcontainerConfig>)]
     devcontainer: Option<serde_json::Value>,
     #[serde(default)]
     dockerfile: Option<String>,
+}
+
+/// A dev container configuration: an object, or the text of `devcontainer.json`.
+/// (Documentation only: requests carry it as a JSON value, read by `devcontainer`.)
+#[derive(Serialize, ToSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+pub enum DevcontainerConfig {
+    #[schema(value_type = Object)]
+    Object(serde_json::Value),
+    Text(String),
 }
 
 #[derive(Serialize, ToSchema)]
@@ -348,6 +361,16 @@ pub async fn rebuild_codespace(
 ) -> Result<Json<CodespaceResponse>, ApiError> {
     caller.require_codespaces_service()?;
     let id = check_id(&id)?.to_string();
+    if !matches!(
+        request.devcontainer,
+        None | Some(serde_json::Value::Object(_) | serde_json::Value::String(_))
+    ) {
+        return Err(ApiError::invalid(
+            "Codespace",
+            "devcontainer",
+            "must be an object or the text of devcontainer.json",
+        ));
+    }
     let existing = state.store.get_codespace(&id).await?;
     if !request.full {
         let line = format!(

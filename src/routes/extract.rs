@@ -13,17 +13,15 @@ use crate::error::ApiError;
 use crate::store::PageRequest;
 
 /// `Json<T>` whose rejections are JSON errors: malformed JSON is a 400, a body of the wrong
-/// shape a 422, a body over the limit a 413, a missing content type a 415.
+/// shape (or not an object) a 422, a body over the limit a 413, a missing content type a 415.
 pub struct ApiJson<T>(pub T);
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
-        match axum::Json::<T>::from_request(request, state).await {
-            Ok(axum::Json(value)) => Ok(Self(value)),
-            Err(rejection) => Err(json_rejection(rejection)),
-        }
+        let ApiJsonBytes(value, _) = ApiJsonBytes::<T>::from_request(request, state).await?;
+        Ok(Self(value))
     }
 }
 
@@ -45,7 +43,18 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJsonBytes<T> {
                 }
             })?;
         let again = Request::from_parts(parts, Body::from(bytes.clone()));
-        let ApiJson(value) = ApiJson::<T>::from_request(again, state).await?;
+        let axum::Json(value) = axum::Json::<T>::from_request(again, state)
+            .await
+            .map_err(json_rejection)?;
+        // Every body of this API is a JSON object; serde would also read a struct from an
+        // array of its fields, which no client means.
+        if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+            return Err(ApiError::invalid(
+                "Request",
+                "body",
+                "must be a JSON object",
+            ));
+        }
         Ok(Self(value, bytes))
     }
 }
@@ -79,7 +88,7 @@ fn data_error_text(text: &str) -> String {
 #[into_params(parameter_in = Query)]
 pub struct Pagination {
     /// Page number, from 1.
-    #[param(minimum = 1)]
+    #[param(minimum = 1, maximum = 2147483647)]
     pub page: Option<i64>,
     /// Results per page, 1 to 100 (default 30).
     #[param(minimum = 1, maximum = 100)]

@@ -8,6 +8,7 @@ mod extract;
 mod health;
 mod idempotency;
 mod metrics;
+mod openapi;
 mod orgs;
 mod policies;
 
@@ -82,38 +83,8 @@ pub fn api() -> OpenApiRouter<AppState> {
 /// The OpenAPI document the code describes; `openapi.yaml` must equal it.
 pub fn openapi_yaml() -> Result<String, String> {
     let mut openapi = api().into_openapi();
-    describe_responses(&mut openapi);
+    openapi::finish(&mut openapi);
     openapi.to_yaml().map_err(|e| e.to_string())
-}
-
-/// OpenAPI requires a description on every response; where a handler gives none, the
-/// status code's reason phrase serves.
-fn describe_responses(openapi: &mut utoipa::openapi::OpenApi) {
-    use utoipa::openapi::RefOr;
-    for item in openapi.paths.paths.values_mut() {
-        let operations = [
-            &mut item.get,
-            &mut item.put,
-            &mut item.post,
-            &mut item.delete,
-            &mut item.patch,
-        ];
-        for operation in operations.into_iter().flatten() {
-            for (status, response) in operation.responses.responses.iter_mut() {
-                if let RefOr::T(response) = response {
-                    if response.description.is_empty() {
-                        response.description = status
-                            .parse::<u16>()
-                            .ok()
-                            .and_then(|code| axum::http::StatusCode::from_u16(code).ok())
-                            .and_then(|code| code.canonical_reason())
-                            .unwrap_or("Response")
-                            .to_string();
-                    }
-                }
-            }
-        }
-    }
 }
 
 /// Unknown paths answer the contract's JSON error shape too.

@@ -18,6 +18,7 @@ use crate::store::{Billing, Org, Repo};
 #[serde(deny_unknown_fields)]
 pub struct CreateOrgRequest {
     /// 1 to 100 characters of `[A-Za-z0-9._-]`.
+    #[schema(pattern = "^[A-Za-z0-9._-]{1,100}$", min_length = 1, max_length = 100)]
     login: String,
 }
 

@@ -31,6 +31,15 @@ backend_tests! {
         assert!(app.store.find_token(token.as_bytes()).await.unwrap().is_none());
     }
 
+    async fn a_body_that_is_an_array_of_the_fields_is_refused(app) {
+        let response = app.post("/service-tokens", &app.admin, json!(["orchestrator"])).await;
+        assert_eq!(response.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(response.body["errors"][0]["field"], "body");
+        let response = app.post("/orgs", &app.admin, json!(["octo-org"])).await;
+        assert_eq!(response.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(app.get("/orgs/octo-org", &app.admin).await.status, StatusCode::NOT_FOUND);
+    }
+
     async fn only_site_admins_mint_tokens(app) {
         let user = app.user_token("mona").await;
         assert_eq!(app.post("/users/hubot/tokens", &user, json!({})).await.status, StatusCode::FORBIDDEN);

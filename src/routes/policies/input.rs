@@ -61,6 +61,12 @@ pub struct BaseImages {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreatePolicy {
+    /// 1 to 100 characters, no control characters.
+    #[schema(
+        pattern = r"^[^\x00-\x1F\x7F-\x9F]{1,100}$",
+        min_length = 1,
+        max_length = 100
+    )]
     pub name: String,
     pub target: Target,
     #[serde(default)]
@@ -72,6 +78,11 @@ pub struct CreatePolicy {
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdatePolicy {
+    #[schema(
+        pattern = r"^[^\x00-\x1F\x7F-\x9F]{1,100}$",
+        min_length = 1,
+        max_length = 100
+    )]
     pub name: Option<String>,
     pub target: Option<Target>,
     pub repositories: Option<Vec<String>>,
@@ -91,7 +102,7 @@ fn check(
     constraints: Option<&Constraints>,
 ) -> Result<Checked, Vec<FieldError>> {
     let mut errors = Vec::new();
-    let name = name.map(str::trim).map(str::to_string);
+    let name = name.map(str::to_string);
     if let Some(name) = &name {
         if name.is_empty()
             || name.chars().count() > MAX_POLICY_NAME_CHARS

@@ -58,6 +58,7 @@ pub struct PolicyList {
 #[serde(deny_unknown_fields)]
 pub struct EvaluateRequest {
     /// A repository of the org.
+    #[schema(pattern = "^[A-Za-z0-9._-]{1,100}$", min_length = 1, max_length = 100)]
     repository: String,
     /// The image reference to judge, as written in a dev container configuration.
     image: String,
@@ -92,21 +93,21 @@ fn with_etag(status: StatusCode, policy: Policy) -> Response {
     response
 }
 
-/// The version an `If-Match` header demands: `None` without one or with `*`. A value that
-/// is not one of our ETags can never match, so it demands an impossible version.
+/// The version an `If-Match` header demands: `None` without one or with `*`. Anything but
+/// one strong ETag of ours (`"3"`) can never match, so it demands an impossible version and
+/// the change answers 412, changing nothing.
 fn if_match_version(headers: &HeaderMap) -> Option<i64> {
-    let raw = headers.get(header::IF_MATCH)?.to_str().unwrap_or("");
-    let first = raw.split(',').next().unwrap_or("").trim();
-    if first == "*" {
+    let raw = headers.get(header::IF_MATCH)?;
+    let value = raw.to_str().unwrap_or_default().trim();
+    if value == "*" {
         return None;
     }
-    let tag = first.strip_prefix("W/").unwrap_or(first);
-    Some(
-        tag.strip_prefix('"')
-            .and_then(|t| t.strip_suffix('"'))
-            .and_then(|t| t.parse::<i64>().ok())
-            .unwrap_or(-1),
-    )
+    let version = value
+        .strip_prefix('"')
+        .and_then(|t| t.strip_suffix('"'))
+        .and_then(|t| t.parse::<i64>().ok())
+        .unwrap_or(-1);
+    Some(version)
 }
 
 /// Policy ids are positive integers; anything else names no policy.
@@ -187,7 +188,8 @@ pub async fn get_policy(
 /// that version (412 otherwise, and nothing changes).
 #[utoipa::path(patch, path = "/orgs/{org}/codespaces/policies/{policy_id}", tag = "policies",
     params(("org" = String, Path), ("policy_id" = i64, Path),
-        ("If-Match" = Option<String>, Header, description = "The ETag the change is based on")),
+        ("If-Match" = Option<String>, Header, 
+            description = "The ETag the change is based on")),
     request_body = UpdatePolicy,
     responses(
         (status = 200, body = PolicyResponse, headers(("ETag" = String, description = "The policy's new version"))),
@@ -230,7 +232,8 @@ pub async fn update_policy(
 /// Deletes a policy. With `If-Match`, only if the policy is still at that version.
 #[utoipa::path(delete, path = "/orgs/{org}/codespaces/policies/{policy_id}", tag = "policies",
     params(("org" = String, Path), ("policy_id" = i64, Path),
-        ("If-Match" = Option<String>, Header, description = "The ETag the deletion is based on")),
+        ("If-Match" = Option<String>, Header, 
+            description = "The ETag the deletion is based on")),
     responses((status = 204, description = "Deleted"), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 412, body = ErrorBody)))]
