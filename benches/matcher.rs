@@ -11,6 +11,7 @@ use divan::{black_box, Bencher};
 
 mod support;
 
+use support::prefix_index::{LengthProbe, PrefixTrie};
 use support::{Query, REPO};
 
 fn main() {
@@ -101,4 +102,32 @@ fn regorus_engine(bencher: Bencher, case: Case) {
         engine.set_input(black_box(input.clone()));
         engine.eval_rule("data.codespaces.allow".to_owned())
     });
+}
+
+/// The lookup behind the miss case, alone: today's one probe per distinct prefix length
+/// against the candidate byte trie, at 10 and 100,000 values.
+fn lookup_cases() -> Vec<Case> {
+    [10, 100_000]
+        .into_iter()
+        .flat_map(|n| [Query::Prefix, Query::Miss].map(|query| Case { n, query }))
+        .collect()
+}
+
+#[divan::bench(args = lookup_cases())]
+fn prefix_lookup_today(bencher: Bencher, case: Case) {
+    let prefixes = support::prefixes(case.n);
+    let prefixes: Vec<&str> = prefixes.iter().map(String::as_str).collect();
+    let (probe, trie) = (LengthProbe::new(&prefixes), PrefixTrie::new(&prefixes));
+    let image = case.query.image(case.n);
+    assert_eq!(probe.longest(&image), trie.longest(&image));
+    bencher.bench_local(|| probe.longest(black_box(&image)).map(str::len));
+}
+
+#[divan::bench(args = lookup_cases())]
+fn prefix_lookup_trie(bencher: Bencher, case: Case) {
+    let prefixes = support::prefixes(case.n);
+    let prefixes: Vec<&str> = prefixes.iter().map(String::as_str).collect();
+    let trie = PrefixTrie::new(&prefixes);
+    let image = case.query.image(case.n);
+    bencher.bench_local(|| trie.longest(black_box(&image)).map(str::len));
 }

@@ -3,6 +3,8 @@
 //! Values look like what orgs write: registry paths with org and team names whose numbers
 //! give them varied lengths, half exact references and half prefixes ending in `*`.
 
+pub mod prefix_index;
+
 use base_image_policy::policy::{AllowedValue, CompiledPolicySet, PolicyRules, Target};
 use serde_json::json;
 
@@ -24,6 +26,14 @@ pub fn value(i: usize) -> String {
 /// The first `n` values.
 pub fn values(n: usize) -> Vec<String> {
     (0..n).map(value).collect()
+}
+
+/// The prefix values among the first `n`, without their `*`.
+pub fn prefixes(n: usize) -> Vec<String> {
+    values(n)
+        .into_iter()
+        .filter_map(|v| v.strip_suffix('*').map(str::to_owned))
+        .collect()
 }
 
 /// What a decision is asked about, and how the matcher has to find the answer.

@@ -100,14 +100,13 @@ pub struct NewCodespace {
     pub user: String,
 }
 
+/// Tokens and users, and the database's own health.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait AccessStore: Send + Sync {
     /// Answers only while the database does (readiness).
     async fn ping(&self) -> StoreResult<()>;
     /// The pool's connections: `(in_use, idle)`.
     fn pool_connections(&self) -> (u64, u64);
-
-    // Tokens and users.
     async fn find_token(&self, token_hash: &[u8]) -> StoreResult<Option<TokenRecord>>;
     async fn has_site_admin_token(&self) -> StoreResult<bool>;
     /// A known user, by login (case-insensitively).
@@ -121,11 +120,13 @@ pub trait Store: Send + Sync + 'static {
         name: Option<&str>,
         actor: &str,
     ) -> StoreResult<()>;
-
     /// Revokes a live token; `NotFound` when no live token has this hash.
     async fn revoke_token(&self, token_hash: &[u8], actor: &str) -> StoreResult<()>;
+}
 
-    // Orgs, repositories, memberships, billing.
+/// Orgs, repositories, memberships, billing, and the audit log of their changes.
+#[async_trait]
+pub trait OrgStore: Send + Sync {
     async fn create_org(&self, login: &Name) -> StoreResult<Org>;
     async fn find_org(&self, login: &Name) -> StoreResult<Option<Org>>;
     async fn role_of(&self, org_id: i64, user_id: i64) -> StoreResult<Option<Role>>;
@@ -153,8 +154,13 @@ pub trait Store: Send + Sync + 'static {
         actor: &str,
     ) -> StoreResult<Billing>;
     async fn is_selected_for_billing(&self, org_id: i64, user: &Name) -> StoreResult<bool>;
+    /// The org's audit log, newest first.
+    async fn audit_log(&self, org_id: i64, page: PageRequest) -> StoreResult<Paged<AuditEntry>>;
+}
 
-    // Policies. Every change bumps the org's policy version in the same transaction.
+/// Policies. Every change bumps the org's policy version in the same transaction.
+#[async_trait]
+pub trait PolicyStore: Send + Sync {
     async fn list_policies(&self, org_id: i64, page: PageRequest) -> StoreResult<Paged<Policy>>;
     async fn get_policy(&self, org_id: i64, policy_id: i64) -> StoreResult<Policy>;
     async fn create_policy(
@@ -183,8 +189,11 @@ pub trait Store: Send + Sync + 'static {
     /// The org's compiled policy set at its current version (served from the cache when the
     /// version matches).
     async fn policy_set(&self, org_id: i64) -> StoreResult<Arc<CompiledPolicySet>>;
+}
 
-    // Codespaces.
+/// Codespaces, and the idempotency keys of their creation (scoped to the calling token).
+#[async_trait]
+pub trait CodespaceStore: Send + Sync {
     /// Judges and records a codespace in one transaction that holds the org's policy row
     /// shared, so that a creation which starts after a policy edit was acknowledged sees it.
     async fn create_codespace(
@@ -201,10 +210,11 @@ pub trait Store: Send + Sync + 'static {
     /// A rebuild that keeps the image: only the log and `updated_at` change.
     async fn append_codespace_log(&self, id: &str, line: &str) -> StoreResult<Codespace>;
     async fn get_codespace(&self, id: &str) -> StoreResult<Codespace>;
-    /// The org's audit log, newest first.
-    async fn audit_log(&self, org_id: i64, page: PageRequest) -> StoreResult<Paged<AuditEntry>>;
-
-    // Idempotency keys, scoped to the calling token.
+    async fn list_codespaces(
+        &self,
+        org_id: i64,
+        page: PageRequest,
+    ) -> StoreResult<Paged<Codespace>>;
     /// Claims `key` for a request with `request_hash`. An in-flight claim older than `lease`
     /// counts as abandoned (its process died) and is taken over. Keys older than `keep`
     /// are forgotten.
@@ -226,12 +236,12 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<()>;
     /// Releases the claim without an answer (the request failed transiently).
     async fn abandon_idempotent(&self, scope: &str, key: &str) -> StoreResult<()>;
-    async fn list_codespaces(
-        &self,
-        org_id: i64,
-        page: PageRequest,
-    ) -> StoreResult<Paged<Codespace>>;
 }
+
+/// Everything the service keeps, behind one object: each backend implements every part.
+pub trait Store: AccessStore + OrgStore + PolicyStore + CodespaceStore + 'static {}
+
+impl<T: AccessStore + OrgStore + PolicyStore + CodespaceStore + 'static> Store for T {}
 
 /// Opens the store named by `database_url` and applies its migrations.
 pub async fn connect(database_url: &str, timeout: Duration) -> StoreResult<Arc<dyn Store>> {

@@ -197,7 +197,7 @@ async fn a_postgresql_restart_under_load_yields_only_201_or_503_and_service_resu
     cluster.stop_server();
     tokio::time::sleep(Duration::from_millis(1500)).await;
     cluster.start_server();
-    tokio::time::sleep(Duration::from_millis(2500)).await;
+    tokio::time::sleep(Duration::from_millis(4000)).await;
     stop.store(true, std::sync::atomic::Ordering::SeqCst);
     let mut created = 0;
     let mut unavailable = 0;

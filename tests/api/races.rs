@@ -17,6 +17,11 @@ fn image(i: usize) -> String {
     format!("registry.test/team/img-{i}:1")
 }
 
+/// Waits longer on the database than the default, so that a loaded machine yields few 503s.
+fn patient(config: &mut base_image_policy::config::Config) {
+    config.database_timeout = std::time::Duration::from_secs(10);
+}
+
 /// One creation: which image, when it started, how it ended.
 struct Attempt {
     image: usize,
@@ -49,7 +54,11 @@ async fn creations_race_tightening_edits(apps: Vec<Arc<TestApp>>) {
                 let remaining: Vec<String> = ((removed + 1)..IMAGES).map(image).collect();
                 let body =
                     json!({ "constraints": { "base_images": { "allowed_values": remaining } } });
-                let response = app.patch(&path, &app.admin, body).await;
+                // Retried while the database is too busy: the edit counts once acknowledged.
+                let mut response = app.patch(&path, &app.admin, body.clone()).await;
+                while response.status == StatusCode::SERVICE_UNAVAILABLE {
+                    response = app.patch(&path, &app.admin, body.clone()).await;
+                }
                 assert_eq!(response.status, StatusCode::OK, "{:?}", response.body);
                 removed_at.lock().unwrap()[removed] = Some(Instant::now());
                 tokio::time::sleep(std::time::Duration::from_millis(15)).await;
@@ -68,10 +77,13 @@ async fn creations_race_tightening_edits(apps: Vec<Arc<TestApp>>) {
                 let body = json!({ "repository": "octo-org/repo-a", "user": "mona",
                     "devcontainer": { "image": image(i) } });
                 let response = app.create_codespace(&service, body).await;
+                // A 503 (the database too busy for the timeout) is fail-closed, never stale.
                 assert!(
                     matches!(
                         response.status,
-                        StatusCode::CREATED | StatusCode::BAD_REQUEST
+                        StatusCode::CREATED
+                            | StatusCode::BAD_REQUEST
+                            | StatusCode::SERVICE_UNAVAILABLE
                     ),
                     "{:?}",
                     response.body
@@ -119,25 +131,25 @@ async fn creations_race_tightening_edits(apps: Vec<Arc<TestApp>>) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn no_creation_on_sqlite_is_judged_by_a_policy_older_than_an_acknowledged_edit() {
-    let app = TestApp::spawn(Backend::Sqlite).await;
+    let app = TestApp::spawn_with(Backend::Sqlite, patient).await;
     creations_race_tightening_edits(vec![Arc::new(app)]).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn no_creation_on_postgresql_is_judged_by_a_policy_older_than_an_acknowledged_edit() {
-    let app = TestApp::spawn(Backend::Postgres).await;
+    let app = TestApp::spawn_with(Backend::Postgres, patient).await;
     creations_race_tightening_edits(vec![Arc::new(app)]).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_instances_sharing_postgresql_never_judge_by_a_stale_policy() {
-    let first = TestApp::spawn(Backend::Postgres).await;
+    let first = TestApp::spawn_with(Backend::Postgres, patient).await;
     let TestDatabase::Postgres(options) = first.database.clone() else {
         unreachable!()
     };
     let admin = first.admin.clone();
     // A second instance: its own pool and its own policy cache, the same database.
-    let mut second = TestApp::on_database(TestDatabase::Postgres(options), |_| {}).await;
+    let mut second = TestApp::on_database(TestDatabase::Postgres(options), patient).await;
     second.admin = admin;
     creations_race_tightening_edits(vec![Arc::new(first), Arc::new(second)]).await;
 }

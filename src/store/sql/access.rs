@@ -1,0 +1,105 @@
+//! Tokens and users, and the pool's own health.
+
+macro_rules! impl_part {
+    (
+        store = $store:ident,
+        connection = $conn:ty,
+        begin_write = $begin:literal,
+        for_share = $share:literal,
+        for_update = $update:literal $(,)?
+    ) => {
+        #[async_trait]
+        impl AccessStore for $store {
+            fn pool_connections(&self) -> (u64, u64) {
+                let size = u64::from(self.pool.size());
+                let idle = self.pool.num_idle() as u64;
+                (size.saturating_sub(idle), idle)
+            }
+
+            async fn ping(&self) -> StoreResult<()> {
+                sqlx::query("SELECT 1").execute(&self.pool).await?;
+                Ok(())
+            }
+
+            async fn find_token(&self, token_hash: &[u8]) -> StoreResult<Option<TokenRecord>> {
+                let row: Option<TokenRow> = sqlx::query_as(
+                    "SELECT t.id, t.kind, t.token_hash, u.id AS user_id, u.login AS user_login \
+                     FROM tokens t LEFT JOIN users u ON u.id = t.user_id \
+                     WHERE t.token_hash = $1 AND t.revoked_at IS NULL",
+                )
+                .bind(token_hash)
+                .fetch_optional(&self.pool)
+                .await?;
+                row.map(TryInto::try_into).transpose()
+            }
+
+            async fn has_site_admin_token(&self) -> StoreResult<bool> {
+                let count: i64 = sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM tokens WHERE kind = 'site_admin' AND revoked_at IS NULL",
+                )
+                .fetch_one(&self.pool)
+                .await?;
+                Ok(count > 0)
+            }
+
+            async fn find_user(&self, login: &Name) -> StoreResult<Option<User>> {
+                let row: Option<(i64, String)> =
+                    sqlx::query_as("SELECT id, login FROM users WHERE login_key = $1")
+                        .bind(login.key())
+                        .fetch_optional(&self.pool)
+                        .await?;
+                Ok(row.map(|(id, login)| User { id, login }))
+            }
+
+            async fn insert_token(
+                &self,
+                kind: TokenKind,
+                token_hash: &[u8],
+                user: Option<&Name>,
+                name: Option<&str>,
+                actor: &str,
+            ) -> StoreResult<()> {
+                let mut tx = self.pool.begin_with($begin).await?;
+                let user_id = match user {
+                    Some(login) => Some(Self::upsert_user(&mut tx, login).await?),
+                    None => None,
+                };
+                sqlx::query(
+                    "INSERT INTO tokens (token_hash, kind, user_id, name, created_at) \
+                     VALUES ($1, $2, $3, $4, $5) ON CONFLICT (token_hash) DO NOTHING",
+                )
+                .bind(token_hash)
+                .bind(kind.as_str())
+                .bind(user_id)
+                .bind(name)
+                .bind(Utc::now())
+                .execute(&mut *tx)
+                .await?;
+                let after = token_snapshot(kind, user.map(Name::as_str), name);
+                Self::audit(&mut tx, None, actor, "token.create", None, Some(after)).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn revoke_token(&self, token_hash: &[u8], actor: &str) -> StoreResult<()> {
+                let mut tx = self.pool.begin_with($begin).await?;
+                let revoked: Option<(String, Option<String>, Option<String>)> = sqlx::query_as(
+                    "UPDATE tokens SET revoked_at = $1 WHERE token_hash = $2 AND revoked_at IS NULL \
+                     RETURNING kind, name, (SELECT login FROM users WHERE users.id = tokens.user_id)",
+                )
+                .bind(Utc::now())
+                .bind(token_hash)
+                .fetch_optional(&mut *tx)
+                .await?;
+                let (kind, name, user) = revoked.ok_or(StoreError::NotFound)?;
+                let kind = TokenKind::parse(&kind).unwrap_or(TokenKind::User);
+                let before = token_snapshot(kind, user.as_deref(), name.as_deref());
+                Self::audit(&mut tx, None, actor, "token.revoke", Some(before), None).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+        }
+    };
+}
+
+pub(crate) use impl_part;

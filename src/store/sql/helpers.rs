@@ -1,0 +1,221 @@
+//! Queries the store's operations share: users, policy versions and the compiled-set cache,
+//! policies with their repositories and values, the audit trail, billing, codespace rows.
+
+macro_rules! impl_part {
+    (
+        store = $store:ident,
+        connection = $conn:ty,
+        begin_write = $begin:literal,
+        for_share = $share:literal,
+        for_update = $update:literal $(,)?
+    ) => {
+        impl $store {
+            async fn upsert_user(conn: &mut $conn, login: &Name) -> StoreResult<i64> {
+                sqlx::query(
+                    "INSERT INTO users (login, login_key, created_at) VALUES ($1, $2, $3) \
+                     ON CONFLICT (login_key) DO NOTHING",
+                )
+                .bind(login.as_str())
+                .bind(login.key())
+                .bind(Utc::now())
+                .execute(&mut *conn)
+                .await?;
+                let id: i64 = sqlx::query_scalar("SELECT id FROM users WHERE login_key = $1")
+                    .bind(login.key())
+                    .fetch_one(&mut *conn)
+                    .await?;
+                Ok(id)
+            }
+
+            /// Reads the org's policy version, holding its row with `lock`.
+            async fn policy_version(conn: &mut $conn, org_id: i64, lock: &str) -> StoreResult<i64> {
+                let sql = format!("SELECT policy_version FROM orgs WHERE id = $1{lock}");
+                Ok(sqlx::query_scalar(&sql).bind(org_id).fetch_one(&mut *conn).await?)
+            }
+
+            async fn bump_policy_version(conn: &mut $conn, org_id: i64) -> StoreResult<()> {
+                sqlx::query("UPDATE orgs SET policy_version = policy_version + 1 WHERE id = $1")
+                    .bind(org_id)
+                    .execute(&mut *conn)
+                    .await?;
+                Ok(())
+            }
+
+            /// The compiled set for the version the caller's transaction read.
+            async fn compiled_set(
+                &self,
+                conn: &mut $conn,
+                org_id: i64,
+                version: i64,
+            ) -> StoreResult<Arc<CompiledPolicySet>> {
+                if let Some(set) = self.cache.get(org_id, version) {
+                    return Ok(set);
+                }
+                let policies = Self::fetch_policies(conn, org_id, None, None).await?;
+                let set = Arc::new(
+                    compile_policies(&policies).map_err(StoreError::Internal)?,
+                );
+                self.cache.put(org_id, version, Arc::clone(&set));
+                Ok(set)
+            }
+
+            /// Policies of the org with their repositories and values: one policy
+            /// (`policy_id`), one page, or all of them.
+            async fn fetch_policies(
+                conn: &mut $conn,
+                org_id: i64,
+                policy_id: Option<i64>,
+                page: Option<PageRequest>,
+            ) -> StoreResult<Vec<Policy>> {
+                let (limit, offset) = page.map_or((i64::MAX, 0), |p| (p.per_page, p.offset()));
+                let selected = "SELECT id FROM policies WHERE org_id = $1 \
+                    AND ($2 IS NULL OR id = $2) ORDER BY id LIMIT $3 OFFSET $4";
+                let rows: Vec<PolicyRow> = sqlx::query_as(&format!(
+                    "SELECT {POLICY_COLUMNS} FROM policies WHERE id IN ({selected}) ORDER BY id"
+                ))
+                .bind(org_id)
+                .bind(policy_id)
+                .bind(limit)
+                .bind(offset)
+                .fetch_all(&mut *conn)
+                .await?;
+                let mut policies =
+                    rows.into_iter().map(PolicyRow::into_policy).collect::<StoreResult<Vec<_>>>()?;
+                let repos: Vec<PolicyItemRow> = sqlx::query_as(&format!(
+                    "SELECT pr.policy_id, r.name AS item FROM policy_repos pr \
+                     JOIN repos r ON r.id = pr.repo_id \
+                     WHERE pr.policy_id IN ({selected}) ORDER BY pr.policy_id, r.name_key"
+                ))
+                .bind(org_id)
+                .bind(policy_id)
+                .bind(limit)
+                .bind(offset)
+                .fetch_all(&mut *conn)
+                .await?;
+                let values: Vec<PolicyItemRow> = sqlx::query_as(&format!(
+                    "SELECT policy_id, value AS item FROM policy_allowed_values \
+                     WHERE policy_id IN ({selected}) ORDER BY policy_id, position"
+                ))
+                .bind(org_id)
+                .bind(policy_id)
+                .bind(limit)
+                .bind(offset)
+                .fetch_all(&mut *conn)
+                .await?;
+                attach_items(&mut policies, repos, values);
+                Ok(policies)
+            }
+
+            async fn fetch_policy(conn: &mut $conn, org_id: i64, policy_id: i64) -> StoreResult<Policy> {
+                Self::fetch_policies(conn, org_id, Some(policy_id), None)
+                    .await?
+                    .pop()
+                    .ok_or(StoreError::NotFound)
+            }
+
+            /// Writes a policy's repositories and values (after clearing the old ones).
+            async fn write_policy_items(
+                conn: &mut $conn,
+                org_id: i64,
+                policy_id: i64,
+                draft: &PolicyDraft,
+            ) -> StoreResult<()> {
+                sqlx::query("DELETE FROM policy_repos WHERE policy_id = $1")
+                    .bind(policy_id)
+                    .execute(&mut *conn)
+                    .await?;
+                sqlx::query("DELETE FROM policy_allowed_values WHERE policy_id = $1")
+                    .bind(policy_id)
+                    .execute(&mut *conn)
+                    .await?;
+                for (index, name) in draft.repositories.iter().enumerate() {
+                    let repo_id: Option<i64> = sqlx::query_scalar(
+                        "SELECT id FROM repos WHERE org_id = $1 AND name_key = $2",
+                    )
+                    .bind(org_id)
+                    .bind(name.key())
+                    .fetch_optional(&mut *conn)
+                    .await?;
+                    let repo_id = repo_id.ok_or_else(|| StoreError::Invalid {
+                        field: format!("repositories[{index}]"),
+                        message: format!(
+                            "names repository '{name}', which does not exist in this organization"
+                        ),
+                    })?;
+                    sqlx::query(
+                        "INSERT INTO policy_repos (policy_id, repo_id) VALUES ($1, $2) \
+                         ON CONFLICT DO NOTHING",
+                    )
+                    .bind(policy_id)
+                    .bind(repo_id)
+                    .execute(&mut *conn)
+                    .await?;
+                }
+                for (position, value) in draft.base_images.iter().flatten().enumerate() {
+                    sqlx::query(
+                        "INSERT INTO policy_allowed_values (policy_id, position, value) \
+                         VALUES ($1, $2, $3)",
+                    )
+                    .bind(policy_id)
+                    .bind(position as i64)
+                    .bind(value.as_str())
+                    .execute(&mut *conn)
+                    .await?;
+                }
+                Ok(())
+            }
+
+            /// Records a change, in the caller's transaction.
+            async fn audit(
+                conn: &mut $conn,
+                org_id: Option<i64>,
+                actor: &str,
+                action: &str,
+                before: Option<serde_json::Value>,
+                after: Option<serde_json::Value>,
+            ) -> StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO audit_log (org_id, actor, action, before, after, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(org_id)
+                .bind(actor)
+                .bind(action)
+                .bind(before.map(|v| v.to_string()))
+                .bind(after.map(|v| v.to_string()))
+                .bind(Utc::now())
+                .execute(&mut *conn)
+                .await?;
+                Ok(())
+            }
+
+            async fn fetch_billing(conn: &mut $conn, org_id: i64) -> StoreResult<Billing> {
+                let mode: String = sqlx::query_scalar("SELECT billing_mode FROM orgs WHERE id = $1")
+                    .bind(org_id)
+                    .fetch_one(&mut *conn)
+                    .await?;
+                let mode = BillingMode::parse(&mode)
+                    .ok_or_else(|| StoreError::Internal(format!("stored billing mode '{mode}'")))?;
+                let selected_usernames: Vec<String> = sqlx::query_scalar(
+                    "SELECT login FROM billing_selected_users WHERE org_id = $1 ORDER BY login_key",
+                )
+                .bind(org_id)
+                .fetch_all(&mut *conn)
+                .await?;
+                Ok(Billing { mode, selected_usernames })
+            }
+
+            async fn fetch_codespace(conn: &mut $conn, id: &str) -> StoreResult<Codespace> {
+                let row: CodespaceRow =
+                    sqlx::query_as(&format!("{CODESPACE_SELECT} WHERE c.id = $1"))
+                        .bind(id)
+                        .fetch_optional(&mut *conn)
+                        .await?
+                        .ok_or(StoreError::NotFound)?;
+                row.try_into()
+            }
+        }
+    };
+}
+
+pub(crate) use impl_part;

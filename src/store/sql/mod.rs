@@ -1,0 +1,65 @@
+//! The `Store` implementation shared by both backends, one file per part of the store.
+//!
+//! PostgreSQL and SQLite read the same SQL here (`$n` parameters, `RETURNING`,
+//! `ON CONFLICT`); what differs is passed in: how a writing transaction begins and the
+//! row-locking suffixes. SQLite has no row locks: its writing transactions begin
+//! `IMMEDIATE`, which takes the database's write lock at once and so serializes them.
+//! A macro rather than a generic impl, because sqlx's per-database trait bounds would
+//! drown the queries.
+
+pub(crate) mod access;
+pub(crate) mod codespaces;
+pub(crate) mod helpers;
+pub(crate) mod orgs;
+pub(crate) mod policies;
+
+macro_rules! impl_sql_store {
+    (
+        store = $store:ident,
+        connection = $conn:ty,
+        begin_write = $begin:literal,
+        for_share = $share:literal,
+        for_update = $update:literal $(,)?
+    ) => {
+        use std::sync::Arc;
+
+        use async_trait::async_trait;
+        use chrono::Utc;
+
+        use $crate::billing::{BillingMode, Role};
+        use $crate::names::Name;
+        use $crate::policy::{CompiledPolicySet, Refused};
+        use $crate::store::cache::compile_policies;
+        use $crate::store::rows::*;
+        use $crate::store::*;
+
+        const CODESPACE_SELECT: &str = "SELECT c.id, c.org_id, o.login AS org_login, \
+            r.name AS repo_name, c.user_login, c.billable_owner, c.image, c.image_source, \
+            c.recovery_mode, c.creation_log, c.created_at, c.updated_at \
+            FROM codespaces c JOIN orgs o ON o.id = c.org_id JOIN repos r ON r.id = c.repo_id";
+
+        const POLICY_COLUMNS: &str =
+            "id, name, target, has_base_images, version, created_at, updated_at";
+
+        $crate::store::sql::impl_sql_store! {
+            @parts [helpers access orgs policies codespaces]
+            $store, $conn, $begin, $share, $update
+        }
+    };
+    (
+        @parts [$($part:ident)*]
+        $store:ident, $conn:ty, $begin:literal, $share:literal, $update:literal
+    ) => {
+        $(
+            $crate::store::sql::$part::impl_part! {
+                store = $store,
+                connection = $conn,
+                begin_write = $begin,
+                for_share = $share,
+                for_update = $update,
+            }
+        )*
+    };
+}
+
+pub(crate) use impl_sql_store;

@@ -1,0 +1,256 @@
+//! Orgs, repositories, memberships, billing and the audit log.
+
+macro_rules! impl_part {
+    (
+        store = $store:ident,
+        connection = $conn:ty,
+        begin_write = $begin:literal,
+        for_share = $share:literal,
+        for_update = $update:literal $(,)?
+    ) => {
+        #[async_trait]
+        impl OrgStore for $store {
+            async fn create_org(&self, login: &Name) -> StoreResult<Org> {
+                let row: Option<OrgRow> = sqlx::query_as(
+                    "INSERT INTO orgs (login, login_key, created_at) VALUES ($1, $2, $3) \
+                     ON CONFLICT (login_key) DO NOTHING \
+                     RETURNING id, login, billing_mode, created_at",
+                )
+                .bind(login.as_str())
+                .bind(login.key())
+                .bind(Utc::now())
+                .fetch_optional(&self.pool)
+                .await?;
+                row.ok_or_else(|| StoreError::Conflict("Organization already exists".into()))?
+                    .try_into()
+            }
+
+            async fn find_org(&self, login: &Name) -> StoreResult<Option<Org>> {
+                let row: Option<OrgRow> = sqlx::query_as(
+                    "SELECT id, login, billing_mode, created_at FROM orgs WHERE login_key = $1",
+                )
+                .bind(login.key())
+                .fetch_optional(&self.pool)
+                .await?;
+                row.map(TryInto::try_into).transpose()
+            }
+
+            async fn role_of(&self, org_id: i64, user_id: i64) -> StoreResult<Option<Role>> {
+                let role: Option<String> = sqlx::query_scalar(
+                    "SELECT role FROM memberships WHERE org_id = $1 AND user_id = $2",
+                )
+                .bind(org_id)
+                .bind(user_id)
+                .fetch_optional(&self.pool)
+                .await?;
+                role.as_deref().map(parse_role).transpose()
+            }
+
+            async fn role_of_login(&self, org_id: i64, login: &Name) -> StoreResult<Option<Role>> {
+                let role: Option<String> = sqlx::query_scalar(
+                    "SELECT m.role FROM memberships m JOIN users u ON u.id = m.user_id \
+                     WHERE m.org_id = $1 AND u.login_key = $2",
+                )
+                .bind(org_id)
+                .bind(login.key())
+                .fetch_optional(&self.pool)
+                .await?;
+                role.as_deref().map(parse_role).transpose()
+            }
+
+            async fn put_repo(&self, org_id: i64, name: &Name) -> StoreResult<(Repo, bool)> {
+                let created: Option<RepoRow> = sqlx::query_as(
+                    "INSERT INTO repos (org_id, name, name_key, created_at) VALUES ($1, $2, $3, $4) \
+                     ON CONFLICT (org_id, name_key) DO NOTHING RETURNING id, name, created_at",
+                )
+                .bind(org_id)
+                .bind(name.as_str())
+                .bind(name.key())
+                .bind(Utc::now())
+                .fetch_optional(&self.pool)
+                .await?;
+                match created {
+                    Some(row) => Ok((row.into(), true)),
+                    None => {
+                        let repo = self.find_repo(org_id, name).await?.ok_or(StoreError::NotFound)?;
+                        Ok((repo, false))
+                    }
+                }
+            }
+
+            async fn find_repo(&self, org_id: i64, name: &Name) -> StoreResult<Option<Repo>> {
+                let row: Option<RepoRow> = sqlx::query_as(
+                    "SELECT id, name, created_at FROM repos WHERE org_id = $1 AND name_key = $2",
+                )
+                .bind(org_id)
+                .bind(name.key())
+                .fetch_optional(&self.pool)
+                .await?;
+                Ok(row.map(Into::into))
+            }
+
+            async fn list_repos(&self, org_id: i64, page: PageRequest) -> StoreResult<Paged<Repo>> {
+                let total_count: i64 =
+                    sqlx::query_scalar("SELECT COUNT(*) FROM repos WHERE org_id = $1")
+                        .bind(org_id)
+                        .fetch_one(&self.pool)
+                        .await?;
+                let rows: Vec<RepoRow> = sqlx::query_as(
+                    "SELECT id, name, created_at FROM repos WHERE org_id = $1 \
+                     ORDER BY name_key LIMIT $2 OFFSET $3",
+                )
+                .bind(org_id)
+                .bind(page.per_page)
+                .bind(page.offset())
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(Paged { total_count, items: rows.into_iter().map(Into::into).collect() })
+            }
+
+            async fn set_membership(
+                &self,
+                org_id: i64,
+                user: &Name,
+                role: Role,
+                actor: &str,
+            ) -> StoreResult<Membership> {
+                let mut tx = self.pool.begin_with($begin).await?;
+                let user_id = Self::upsert_user(&mut tx, user).await?;
+                let before: Option<String> = sqlx::query_scalar(
+                    "SELECT role FROM memberships WHERE org_id = $1 AND user_id = $2",
+                )
+                .bind(org_id)
+                .bind(user_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+                sqlx::query(
+                    "INSERT INTO memberships (org_id, user_id, role) VALUES ($1, $2, $3) \
+                     ON CONFLICT (org_id, user_id) DO UPDATE SET role = excluded.role",
+                )
+                .bind(org_id)
+                .bind(user_id)
+                .bind(role.as_str())
+                .execute(&mut *tx)
+                .await?;
+                let username: String = sqlx::query_scalar("SELECT login FROM users WHERE id = $1")
+                    .bind(user_id)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                let snapshot = |role: &str| serde_json::json!({ "username": username, "role": role });
+                Self::audit(
+                    &mut tx,
+                    Some(org_id),
+                    actor,
+                    "membership.set",
+                    before.as_deref().map(snapshot),
+                    Some(snapshot(role.as_str())),
+                )
+                .await?;
+                tx.commit().await?;
+                Ok(Membership { username, role })
+            }
+
+            async fn remove_membership(&self, org_id: i64, user: &Name, actor: &str) -> StoreResult<()> {
+                let mut tx = self.pool.begin_with($begin).await?;
+                let removed: Option<(String, String)> = sqlx::query_as(
+                    "DELETE FROM memberships WHERE org_id = $1 \
+                     AND user_id = (SELECT id FROM users WHERE login_key = $2) \
+                     RETURNING role, (SELECT login FROM users WHERE login_key = $2)",
+                )
+                .bind(org_id)
+                .bind(user.key())
+                .fetch_optional(&mut *tx)
+                .await?;
+                let (role, username) = removed.ok_or(StoreError::NotFound)?;
+                let before = serde_json::json!({ "username": username, "role": role });
+                Self::audit(&mut tx, Some(org_id), actor, "membership.remove", Some(before), None)
+                    .await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn billing(&self, org_id: i64) -> StoreResult<Billing> {
+                let mut conn = self.pool.acquire().await?;
+                Self::fetch_billing(&mut conn, org_id).await
+            }
+
+            async fn set_billing(
+                &self,
+                org_id: i64,
+                mode: BillingMode,
+                selected: &[Name],
+                actor: &str,
+            ) -> StoreResult<Billing> {
+                let mut tx = self.pool.begin_with($begin).await?;
+                let before = Self::fetch_billing(&mut tx, org_id).await?;
+                sqlx::query("UPDATE orgs SET billing_mode = $1 WHERE id = $2")
+                    .bind(mode.as_str())
+                    .bind(org_id)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query("DELETE FROM billing_selected_users WHERE org_id = $1")
+                    .bind(org_id)
+                    .execute(&mut *tx)
+                    .await?;
+                for name in selected {
+                    sqlx::query(
+                        "INSERT INTO billing_selected_users (org_id, login_key, login) \
+                         VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+                    )
+                    .bind(org_id)
+                    .bind(name.key())
+                    .bind(name.as_str())
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                let after = Self::fetch_billing(&mut tx, org_id).await?;
+                Self::audit(
+                    &mut tx,
+                    Some(org_id),
+                    actor,
+                    "billing.update",
+                    Some(billing_snapshot(&before)),
+                    Some(billing_snapshot(&after)),
+                )
+                .await?;
+                tx.commit().await?;
+                Ok(after)
+            }
+
+            async fn is_selected_for_billing(&self, org_id: i64, user: &Name) -> StoreResult<bool> {
+                let count: i64 = sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM billing_selected_users WHERE org_id = $1 AND login_key = $2",
+                )
+                .bind(org_id)
+                .bind(user.key())
+                .fetch_one(&self.pool)
+                .await?;
+                Ok(count > 0)
+            }
+
+            async fn audit_log(
+                &self,
+                org_id: i64,
+                page: PageRequest,
+            ) -> StoreResult<Paged<AuditEntry>> {
+                let total_count: i64 =
+                    sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE org_id = $1")
+                        .bind(org_id)
+                        .fetch_one(&self.pool)
+                        .await?;
+                let rows: Vec<AuditRow> = sqlx::query_as(
+                    "SELECT id, actor, action, before, after, created_at FROM audit_log \
+                     WHERE org_id = $1 ORDER BY id DESC LIMIT $2 OFFSET $3",
+                )
+                .bind(org_id)
+                .bind(page.per_page)
+                .bind(page.offset())
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(Paged { total_count, items: rows.into_iter().map(Into::into).collect() })
+            }
+        }
+    };
+}
+
+pub(crate) use impl_part;

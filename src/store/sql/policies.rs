@@ -1,0 +1,134 @@
+//! Policies. Every change locks the org's row exclusively and bumps its policy version
+//! in the same transaction, so that creations ordered after it see it.
+
+macro_rules! impl_part {
+    (
+        store = $store:ident,
+        connection = $conn:ty,
+        begin_write = $begin:literal,
+        for_share = $share:literal,
+        for_update = $update:literal $(,)?
+    ) => {
+        #[async_trait]
+        impl PolicyStore for $store {
+            async fn list_policies(&self, org_id: i64, page: PageRequest) -> StoreResult<Paged<Policy>> {
+                let mut conn = self.pool.acquire().await?;
+                let total_count: i64 =
+                    sqlx::query_scalar("SELECT COUNT(*) FROM policies WHERE org_id = $1")
+                        .bind(org_id)
+                        .fetch_one(&mut *conn)
+                        .await?;
+                let items = Self::fetch_policies(&mut conn, org_id, None, Some(page)).await?;
+                Ok(Paged { total_count, items })
+            }
+
+            async fn get_policy(&self, org_id: i64, policy_id: i64) -> StoreResult<Policy> {
+                let mut conn = self.pool.acquire().await?;
+                Self::fetch_policy(&mut conn, org_id, policy_id).await
+            }
+
+            async fn create_policy(
+                &self,
+                org_id: i64,
+                draft: &PolicyDraft,
+                actor: &str,
+            ) -> StoreResult<Policy> {
+                let mut tx = self.pool.begin_with($begin).await?;
+                Self::policy_version(&mut tx, org_id, $update).await?;
+                let now = Utc::now();
+                let policy_id: i64 = sqlx::query_scalar(
+                    "INSERT INTO policies (org_id, name, target, has_base_images, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $5) RETURNING id",
+                )
+                .bind(org_id)
+                .bind(&draft.name)
+                .bind(draft.target.as_str())
+                .bind(draft.base_images.is_some())
+                .bind(now)
+                .fetch_one(&mut *tx)
+                .await?;
+                Self::write_policy_items(&mut tx, org_id, policy_id, draft).await?;
+                Self::bump_policy_version(&mut tx, org_id).await?;
+                let policy = Self::fetch_policy(&mut tx, org_id, policy_id).await?;
+                let after = Some(policy_snapshot(&policy));
+                Self::audit(&mut tx, Some(org_id), actor, "policy.create", None, after).await?;
+                tx.commit().await?;
+                Ok(policy)
+            }
+
+            async fn update_policy(
+                &self,
+                org_id: i64,
+                policy_id: i64,
+                if_version: Option<i64>,
+                draft: PolicyMerge<'_>,
+                actor: &str,
+            ) -> StoreResult<Policy> {
+                let mut tx = self.pool.begin_with($begin).await?;
+                Self::policy_version(&mut tx, org_id, $update).await?;
+                let current = Self::fetch_policy(&mut tx, org_id, policy_id).await?;
+                if if_version.is_some_and(|v| v != current.version) {
+                    return Err(StoreError::PreconditionFailed);
+                }
+                let draft = draft(&current)?;
+                sqlx::query(
+                    "UPDATE policies SET name = $1, target = $2, has_base_images = $3, \
+                     version = version + 1, updated_at = $4 WHERE id = $5",
+                )
+                .bind(&draft.name)
+                .bind(draft.target.as_str())
+                .bind(draft.base_images.is_some())
+                .bind(Utc::now())
+                .bind(policy_id)
+                .execute(&mut *tx)
+                .await?;
+                Self::write_policy_items(&mut tx, org_id, policy_id, &draft).await?;
+                Self::bump_policy_version(&mut tx, org_id).await?;
+                let policy = Self::fetch_policy(&mut tx, org_id, policy_id).await?;
+                Self::audit(
+                    &mut tx,
+                    Some(org_id),
+                    actor,
+                    "policy.update",
+                    Some(policy_snapshot(&current)),
+                    Some(policy_snapshot(&policy)),
+                )
+                .await?;
+                tx.commit().await?;
+                Ok(policy)
+            }
+
+            async fn delete_policy(
+                &self,
+                org_id: i64,
+                policy_id: i64,
+                if_version: Option<i64>,
+                actor: &str,
+            ) -> StoreResult<()> {
+                let mut tx = self.pool.begin_with($begin).await?;
+                Self::policy_version(&mut tx, org_id, $update).await?;
+                let current = Self::fetch_policy(&mut tx, org_id, policy_id).await?;
+                if if_version.is_some_and(|v| v != current.version) {
+                    return Err(StoreError::PreconditionFailed);
+                }
+                let before = Some(policy_snapshot(&current));
+                Self::audit(&mut tx, Some(org_id), actor, "policy.delete", before, None).await?;
+                sqlx::query("DELETE FROM policies WHERE id = $1")
+                    .bind(policy_id)
+                    .execute(&mut *tx)
+                    .await?;
+                Self::bump_policy_version(&mut tx, org_id).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn policy_set(&self, org_id: i64) -> StoreResult<Arc<CompiledPolicySet>> {
+                let mut conn = self.pool.acquire().await?;
+                let version = Self::policy_version(&mut conn, org_id, "").await?;
+                self.compiled_set(&mut conn, org_id, version).await
+            }
+        }
+    };
+}
+
+pub(crate) use impl_part;
