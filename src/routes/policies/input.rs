@@ -54,6 +54,7 @@ pub struct Constraints {
 pub struct BaseImages {
     /// Image references, each exact or a prefix ending in `*` (at most 1000 values of at
     /// most 512 characters).
+    #[schema(max_items = 1000)]
     pub allowed_values: Vec<String>,
 }
 
@@ -70,6 +71,7 @@ pub struct CreatePolicy {
     pub name: String,
     pub target: Target,
     #[serde(default)]
+    #[schema(max_items = 1000)]
     pub repositories: Option<Vec<String>>,
     pub constraints: Constraints,
 }
@@ -85,6 +87,7 @@ pub struct UpdatePolicy {
     )]
     pub name: Option<String>,
     pub target: Option<Target>,
+    #[schema(max_items = 1000)]
     pub repositories: Option<Vec<String>>,
     pub constraints: Option<Constraints>,
 }
