@@ -2,7 +2,9 @@
 //! scheme: PostgreSQL in production, SQLite as the embedded default.
 
 mod cache;
+mod listener;
 mod postgres;
+mod reads;
 mod records;
 mod rows;
 mod sql;

@@ -6,11 +6,14 @@ use std::time::Duration;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::PgConnection;
 
+use super::listener;
+use super::reads::ReadCache;
 use super::{PolicyCache, StoreError, StoreResult};
 
 pub struct PgStore {
     pool: PgPool,
     cache: PolicyCache,
+    reads: std::sync::Arc<ReadCache>,
 }
 
 impl PgStore {
@@ -38,9 +41,12 @@ impl PgStore {
             .run(&pool)
             .await
             .map_err(|e| StoreError::Internal(format!("migrating PostgreSQL: {e}")))?;
+        let reads = std::sync::Arc::new(ReadCache::untrusted());
+        listener::spawn(pool.clone(), std::sync::Arc::downgrade(&reads));
         Ok(Self {
             pool,
             cache: PolicyCache::default(),
+            reads,
         })
     }
 }
@@ -51,4 +57,5 @@ super::sql::impl_sql_store! {
     begin_write = "BEGIN",
     for_share = " FOR SHARE",
     for_update = " FOR UPDATE",
+    notify = "SELECT pg_notify('base_image_policy_changes', '')",
 }

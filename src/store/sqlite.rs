@@ -6,11 +6,13 @@ use std::time::Duration;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 use sqlx::SqliteConnection;
 
+use super::reads::ReadCache;
 use super::{PolicyCache, StoreError, StoreResult};
 
 pub struct SqliteStore {
     pool: SqlitePool,
     cache: PolicyCache,
+    reads: std::sync::Arc<ReadCache>,
 }
 
 impl SqliteStore {
@@ -31,9 +33,12 @@ impl SqliteStore {
             .run(&pool)
             .await
             .map_err(|e| StoreError::Internal(format!("migrating SQLite: {e}")))?;
+        // One process owns an SQLite file, so its own writes are all the changes there are.
+        let reads = std::sync::Arc::new(ReadCache::always_current());
         Ok(Self {
             pool,
             cache: PolicyCache::default(),
+            reads,
         })
     }
 }
@@ -46,4 +51,5 @@ super::sql::impl_sql_store! {
     begin_write = "BEGIN IMMEDIATE",
     for_share = "",
     for_update = "",
+    notify = "",
 }

@@ -99,6 +99,13 @@ async fn decisions_fail_closed_while_postgresql_is_down_and_recover_when_it_is_b
         "/codespaces/{}/rebuild",
         existing.body["id"].as_str().unwrap()
     );
+    // Warm the read cache: a cached evaluate must still fail closed once the database is gone.
+    let evaluate = json!({ "repository": "repo-a", "image": "python:3" });
+    for _ in 0..3 {
+        let path = "/orgs/octo-org/codespaces/policies/evaluate";
+        let warm = app.post(path, &app.admin, evaluate.clone()).await;
+        assert_eq!(warm.status, StatusCode::OK);
+    }
 
     cluster.stop_server();
     for (what, method, path, body) in [

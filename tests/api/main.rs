@@ -10,6 +10,7 @@ mod faults;
 mod health;
 mod hostile;
 mod idempotency;
+mod instances;
 mod openapi;
 mod orgs;
 mod policies;

@@ -6,7 +6,8 @@ macro_rules! impl_part {
         connection = $conn:ty,
         begin_write = $begin:literal,
         for_share = $share:literal,
-        for_update = $update:literal $(,)?
+        for_update = $update:literal,
+        notify = $notify:literal $(,)?
     ) => {
         #[async_trait]
         impl AccessStore for $store {
@@ -22,6 +23,10 @@ macro_rules! impl_part {
             }
 
             async fn find_token(&self, token_hash: &[u8]) -> StoreResult<Option<TokenRecord>> {
+                if let Some(found) = self.reads.get(|m| m.tokens.get(token_hash).cloned()) {
+                    return Ok(Some(found));
+                }
+                let ticket = self.reads.ticket();
                 let row: Option<TokenRow> = sqlx::query_as(
                     "SELECT t.id, t.kind, t.token_hash, u.id AS user_id, u.login AS user_login \
                      FROM tokens t LEFT JOIN users u ON u.id = t.user_id \
@@ -30,7 +35,14 @@ macro_rules! impl_part {
                 .bind(token_hash)
                 .fetch_optional(&self.pool)
                 .await?;
-                row.map(TryInto::try_into).transpose()
+                let record: Option<TokenRecord> = row.map(TryInto::try_into).transpose()?;
+                if let Some(record) = &record {
+                    let record = record.clone();
+                    self.reads.keep(ticket, |m| {
+                        m.tokens.insert(token_hash.to_vec(), record);
+                    });
+                }
+                Ok(record)
             }
 
             async fn has_site_admin_token(&self) -> StoreResult<bool> {
@@ -95,7 +107,9 @@ macro_rules! impl_part {
                 let kind = TokenKind::parse(&kind).unwrap_or(TokenKind::User);
                 let before = token_snapshot(kind, user.as_deref(), name.as_deref());
                 Self::audit(&mut tx, None, actor, "token.revoke", Some(before), None).await?;
+                Self::announce_change(&mut tx).await?;
                 tx.commit().await?;
+                self.reads.clear();
                 Ok(())
             }
         }

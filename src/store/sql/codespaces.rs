@@ -7,7 +7,8 @@ macro_rules! impl_part {
         connection = $conn:ty,
         begin_write = $begin:literal,
         for_share = $share:literal,
-        for_update = $update:literal $(,)?
+        for_update = $update:literal,
+        notify = $notify:literal $(,)?
     ) => {
         #[async_trait]
         impl CodespaceStore for $store {

@@ -7,7 +7,8 @@ macro_rules! impl_part {
         connection = $conn:ty,
         begin_write = $begin:literal,
         for_share = $share:literal,
-        for_update = $update:literal $(,)?
+        for_update = $update:literal,
+        notify = $notify:literal $(,)?
     ) => {
         impl $store {
             async fn upsert_user(conn: &mut $conn, login: &Name) -> StoreResult<i64> {
@@ -161,6 +162,14 @@ macro_rules! impl_part {
                     .bind(value.as_str())
                     .execute(&mut *conn)
                     .await?;
+                }
+                Ok(())
+            }
+
+            /// Tells other instances, when the transaction commits, that cached reads are stale.
+            async fn announce_change(conn: &mut $conn) -> StoreResult<()> {
+                if !$notify.is_empty() {
+                    sqlx::query($notify).execute(&mut *conn).await?;
                 }
                 Ok(())
             }

@@ -2,7 +2,8 @@
 //!
 //! PostgreSQL and SQLite read the same SQL here (`$n` parameters, `RETURNING`,
 //! `ON CONFLICT`); what differs is passed in: how a writing transaction begins and the
-//! row-locking suffixes. SQLite has no row locks: its writing transactions begin
+//! row-locking suffixes, and the statement that tells other instances of a change (PostgreSQL's
+//! `pg_notify`; none for SQLite, which one process owns). SQLite has no row locks: its writing transactions begin
 //! `IMMEDIATE`, which takes the database's write lock at once and so serializes them.
 //! A macro rather than a generic impl, because sqlx's per-database trait bounds would
 //! drown the queries.
@@ -19,7 +20,8 @@ macro_rules! impl_sql_store {
         connection = $conn:ty,
         begin_write = $begin:literal,
         for_share = $share:literal,
-        for_update = $update:literal $(,)?
+        for_update = $update:literal,
+        notify = $notify:literal $(,)?
     ) => {
         use std::sync::Arc;
 
@@ -43,12 +45,12 @@ macro_rules! impl_sql_store {
 
         $crate::store::sql::impl_sql_store! {
             @parts [helpers access orgs policies codespaces]
-            $store, $conn, $begin, $share, $update
+            $store, $conn, $begin, $share, $update, $notify
         }
     };
     (
         @parts [$($part:ident)*]
-        $store:ident, $conn:ty, $begin:literal, $share:literal, $update:literal
+        $store:ident, $conn:ty, $begin:literal, $share:literal, $update:literal, $notify:literal
     ) => {
         $(
             $crate::store::sql::$part::impl_part! {
@@ -57,6 +59,7 @@ macro_rules! impl_sql_store {
                 begin_write = $begin,
                 for_share = $share,
                 for_update = $update,
+                notify = $notify,
             }
         )*
     };

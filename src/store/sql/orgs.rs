@@ -6,7 +6,8 @@ macro_rules! impl_part {
         connection = $conn:ty,
         begin_write = $begin:literal,
         for_share = $share:literal,
-        for_update = $update:literal $(,)?
+        for_update = $update:literal,
+        notify = $notify:literal $(,)?
     ) => {
         #[async_trait]
         impl OrgStore for $store {
@@ -26,16 +27,32 @@ macro_rules! impl_part {
             }
 
             async fn find_org(&self, login: &Name) -> StoreResult<Option<Org>> {
+                let key = login.key();
+                if let Some(org) = self.reads.get(|m| m.orgs.get(&key).cloned()) {
+                    return Ok(Some(org));
+                }
+                let ticket = self.reads.ticket();
                 let row: Option<OrgRow> = sqlx::query_as(
                     "SELECT id, login, billing_mode, created_at FROM orgs WHERE login_key = $1",
                 )
-                .bind(login.key())
+                .bind(&key)
                 .fetch_optional(&self.pool)
                 .await?;
-                row.map(TryInto::try_into).transpose()
+                let org: Option<Org> = row.map(TryInto::try_into).transpose()?;
+                if let Some(org) = &org {
+                    let org = org.clone();
+                    self.reads.keep(ticket, |m| {
+                        m.orgs.insert(key, org);
+                    });
+                }
+                Ok(org)
             }
 
             async fn role_of(&self, org_id: i64, user_id: i64) -> StoreResult<Option<Role>> {
+                if let Some(role) = self.reads.get(|m| m.roles.get(&(org_id, user_id)).copied()) {
+                    return Ok(role);
+                }
+                let ticket = self.reads.ticket();
                 let role: Option<String> = sqlx::query_scalar(
                     "SELECT role FROM memberships WHERE org_id = $1 AND user_id = $2",
                 )
@@ -43,7 +60,11 @@ macro_rules! impl_part {
                 .bind(user_id)
                 .fetch_optional(&self.pool)
                 .await?;
-                role.as_deref().map(parse_role).transpose()
+                let role = role.as_deref().map(parse_role).transpose()?;
+                self.reads.keep(ticket, |m| {
+                    m.roles.insert((org_id, user_id), role);
+                });
+                Ok(role)
             }
 
             async fn role_of_login(&self, org_id: i64, login: &Name) -> StoreResult<Option<Role>> {
@@ -79,14 +100,26 @@ macro_rules! impl_part {
             }
 
             async fn find_repo(&self, org_id: i64, name: &Name) -> StoreResult<Option<Repo>> {
+                let key = (org_id, name.key());
+                if let Some(repo) = self.reads.get(|m| m.repos.get(&key).cloned()) {
+                    return Ok(Some(repo));
+                }
+                let ticket = self.reads.ticket();
                 let row: Option<RepoRow> = sqlx::query_as(
                     "SELECT id, name, created_at FROM repos WHERE org_id = $1 AND name_key = $2",
                 )
                 .bind(org_id)
-                .bind(name.key())
+                .bind(&key.1)
                 .fetch_optional(&self.pool)
                 .await?;
-                Ok(row.map(Into::into))
+                let repo: Option<Repo> = row.map(Into::into);
+                if let Some(repo) = &repo {
+                    let repo = repo.clone();
+                    self.reads.keep(ticket, |m| {
+                        m.repos.insert(key, repo);
+                    });
+                }
+                Ok(repo)
             }
 
             async fn list_repos(&self, org_id: i64, page: PageRequest) -> StoreResult<Paged<Repo>> {
@@ -146,7 +179,9 @@ macro_rules! impl_part {
                     Some(snapshot(role.as_str())),
                 )
                 .await?;
+                Self::announce_change(&mut tx).await?;
                 tx.commit().await?;
+                self.reads.clear();
                 Ok(Membership { username, role })
             }
 
@@ -165,7 +200,9 @@ macro_rules! impl_part {
                 let before = serde_json::json!({ "username": username, "role": role });
                 Self::audit(&mut tx, Some(org_id), actor, "membership.remove", Some(before), None)
                     .await?;
+                Self::announce_change(&mut tx).await?;
                 tx.commit().await?;
+                self.reads.clear();
                 Ok(())
             }
 
@@ -213,7 +250,9 @@ macro_rules! impl_part {
                     Some(billing_snapshot(&after)),
                 )
                 .await?;
+                Self::announce_change(&mut tx).await?;
                 tx.commit().await?;
+                self.reads.clear();
                 Ok(after)
             }
 

@@ -7,7 +7,8 @@ macro_rules! impl_part {
         connection = $conn:ty,
         begin_write = $begin:literal,
         for_share = $share:literal,
-        for_update = $update:literal $(,)?
+        for_update = $update:literal,
+        notify = $notify:literal $(,)?
     ) => {
         #[async_trait]
         impl PolicyStore for $store {
@@ -52,7 +53,9 @@ macro_rules! impl_part {
                 let policy = Self::fetch_policy(&mut tx, org_id, policy_id).await?;
                 let after = Some(policy_snapshot(&policy));
                 Self::audit(&mut tx, Some(org_id), actor, "policy.create", None, after).await?;
+                Self::announce_change(&mut tx).await?;
                 tx.commit().await?;
+                self.reads.clear();
                 Ok(policy)
             }
 
@@ -94,7 +97,9 @@ macro_rules! impl_part {
                     Some(policy_snapshot(&policy)),
                 )
                 .await?;
+                Self::announce_change(&mut tx).await?;
                 tx.commit().await?;
+                self.reads.clear();
                 Ok(policy)
             }
 
@@ -118,14 +123,25 @@ macro_rules! impl_part {
                     .execute(&mut *tx)
                     .await?;
                 Self::bump_policy_version(&mut tx, org_id).await?;
+                Self::announce_change(&mut tx).await?;
                 tx.commit().await?;
+                self.reads.clear();
                 Ok(())
             }
 
             async fn policy_set(&self, org_id: i64) -> StoreResult<Arc<CompiledPolicySet>> {
+                if let Some(set) = self.reads.get(|m| m.sets.get(&org_id).cloned()) {
+                    return Ok(set);
+                }
+                let ticket = self.reads.ticket();
                 let mut conn = self.pool.acquire().await?;
                 let version = Self::policy_version(&mut conn, org_id, "").await?;
-                self.compiled_set(&mut conn, org_id, version).await
+                let set = self.compiled_set(&mut conn, org_id, version).await?;
+                let kept = Arc::clone(&set);
+                self.reads.keep(ticket, |m| {
+                    m.sets.insert(org_id, kept);
+                });
+                Ok(set)
             }
         }
     };
