@@ -31,7 +31,7 @@ pub struct BuildRequest {
 /// Decides what to build. A refused `image` is an error (the caller answers 400); a refused
 /// Dockerfile base image builds the recovery image instead, and says so on the last log line.
 pub fn plan_build(
-    request: BuildRequest,
+    request: &BuildRequest,
     set: &CompiledPolicySet,
 ) -> Result<CodespaceBuild, Refused> {
     let exempt = ExemptImages {
@@ -47,7 +47,7 @@ pub fn plan_build(
         request.billed_to_org,
         exempt,
     );
-    let mut log = request.log_so_far;
+    let mut log = request.log_so_far.clone();
     log.push(format!(
         "Resolving the dev container configuration of {}.",
         request.repository
@@ -150,7 +150,7 @@ mod tests {
 
     #[test]
     fn an_allowed_image_is_built_as_configured() {
-        let build = plan_build(request("node:18", ImageSource::Image), &node_only()).unwrap();
+        let build = plan_build(&request("node:18", ImageSource::Image), &node_only()).unwrap();
         assert_eq!(build.image, "node:18");
         assert!(!build.recovery_mode);
         assert_eq!(build.creation_log[0], "earlier");
@@ -159,7 +159,7 @@ mod tests {
     #[test]
     fn a_refused_image_is_an_error_naming_the_image_as_written() {
         let refused =
-            plan_build(request("python:3", ImageSource::Image), &node_only()).unwrap_err();
+            plan_build(&request("python:3", ImageSource::Image), &node_only()).unwrap_err();
         assert_eq!(
             refused,
             Refused {
@@ -171,7 +171,8 @@ mod tests {
 
     #[test]
     fn a_refused_dockerfile_base_image_builds_the_recovery_image() {
-        let build = plan_build(request("python:3", ImageSource::Dockerfile), &node_only()).unwrap();
+        let build =
+            plan_build(&request("python:3", ImageSource::Dockerfile), &node_only()).unwrap();
         assert!(build.recovery_mode);
         assert_eq!(build.image, "mcr.microsoft.com/devcontainers/base:ubuntu");
         assert_eq!(build.image_source, ImageSource::Dockerfile);

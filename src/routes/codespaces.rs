@@ -156,10 +156,11 @@ struct Judged {
 fn plan_noting<'a>(input: BuildRequest, judged: &'a mut Judged) -> BuildPlan<'a> {
     Box::new(move |set: &CompiledPolicySet| {
         judged.image = input.image.as_str().to_string();
-        let (repo_key, image) = (input.repo_key.clone(), input.image.clone());
-        let planned = plan_build(input, set);
+        let planned = plan_build(&input, set);
         if planned.as_ref().is_ok_and(|build| build.recovery_mode) {
-            judged.refused_by = set.decide(&repo_key, &image).refusing_policy_ids();
+            judged.refused_by = set
+                .decide(&input.repo_key, &input.image)
+                .refusing_policy_ids();
         }
         planned
     })
@@ -196,7 +197,10 @@ fn configured_image(
 
 /// Who pays: the org when its billing setting covers the user, the user otherwise.
 async fn billing_for(state: &AppState, org: &Org, user: &Name) -> Result<(bool, String), ApiError> {
-    let role = state.store.role_of_login(org.id, user).await?;
+    let role = match state.store.find_user(user).await? {
+        Some(known) => state.store.role_of(org.id, known.id).await?,
+        None => None,
+    };
     let selected = org.billing_mode == BillingMode::SelectedMembers
         && state.store.is_selected_for_billing(org.id, user).await?;
     let billed = billed_to_org(org.billing_mode, role, selected);
@@ -314,6 +318,7 @@ async fn create(
         id: new_codespace_id(),
         org_id: org.id,
         repo_id: repo.id,
+        repository: format!("{}/{}", org.login, repo.name),
         user: user.to_string(),
     };
     let mut judged = Judged::default();

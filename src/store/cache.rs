@@ -62,6 +62,16 @@ impl PolicyCache {
             .map(|(_, set)| Arc::clone(set))
     }
 
+    /// The newest set compiled for the org, with its version (which may since be stale).
+    pub fn latest(&self, org_id: i64) -> Option<(i64, Arc<CompiledPolicySet>)> {
+        let sets = self
+            .sets
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        sets.get(&org_id)
+            .map(|(version, set)| (*version, Arc::clone(set)))
+    }
+
     /// Keeps the newest version seen for the org.
     pub fn put(&self, org_id: i64, version: i64, set: Arc<CompiledPolicySet>) {
         let mut sets = self

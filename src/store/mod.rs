@@ -85,10 +85,11 @@ impl From<sqlx::Error> for StoreError {
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
-/// Decides, inside the creation's transaction, what to write for a codespace given the
-/// policy set in force at that moment; `Err` means the policy refused the image outright.
+/// Decides what to write for a codespace given the policy set in force; `Err` means the
+/// policy refused the image outright. It may be asked again when the set it was given
+/// turns out to be stale by the time of writing.
 pub type BuildPlan<'a> =
-    Box<dyn FnOnce(&CompiledPolicySet) -> Result<CodespaceBuild, Refused> + Send + 'a>;
+    Box<dyn FnMut(&CompiledPolicySet) -> Result<CodespaceBuild, Refused> + Send + 'a>;
 
 /// Merges a partial update into the current policy, under the store's lock.
 pub type PolicyMerge<'a> = Box<dyn FnOnce(&Policy) -> StoreResult<PolicyDraft> + Send + 'a>;
@@ -99,6 +100,8 @@ pub struct NewCodespace {
     pub id: String,
     pub org_id: i64,
     pub repo_id: i64,
+    /// `org/repo`, as the answer shows it.
+    pub repository: String,
     pub user: String,
 }
 
@@ -132,7 +135,6 @@ pub trait OrgStore: Send + Sync {
     async fn create_org(&self, login: &Name) -> StoreResult<Org>;
     async fn find_org(&self, login: &Name) -> StoreResult<Option<Org>>;
     async fn role_of(&self, org_id: i64, user_id: i64) -> StoreResult<Option<Role>>;
-    async fn role_of_login(&self, org_id: i64, login: &Name) -> StoreResult<Option<Role>>;
     /// Creates the repository if absent; the flag says whether it was created.
     async fn put_repo(&self, org_id: i64, name: &Name) -> StoreResult<(Repo, bool)>;
     async fn find_repo(&self, org_id: i64, name: &Name) -> StoreResult<Option<Repo>>;

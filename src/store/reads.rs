@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use crate::billing::Role;
 use crate::policy::CompiledPolicySet;
-use crate::store::{Org, Repo, TokenRecord};
+use crate::store::{Org, Repo, TokenRecord, User};
 
 /// How long one heartbeat of the change listener keeps the cache trusted.
 pub const FRESHNESS: Duration = Duration::from_millis(1500);
@@ -25,6 +25,8 @@ pub const FRESHNESS: Duration = Duration::from_millis(1500);
 pub struct Maps {
     generation: u64,
     pub tokens: HashMap<Vec<u8>, TokenRecord>,
+    /// Lowercased login -> user; logins never change once written.
+    pub users: HashMap<String, User>,
     pub orgs: HashMap<String, Org>,
     /// (org id, user id) -> role; `None` (no role) is cached too.
     pub roles: HashMap<(i64, i64), Option<Role>>,

@@ -55,12 +55,24 @@ macro_rules! impl_part {
             }
 
             async fn find_user(&self, login: &Name) -> StoreResult<Option<User>> {
+                let key = login.key();
+                if let Some(user) = self.reads.get(|m| m.users.get(&key).cloned()) {
+                    return Ok(Some(user));
+                }
+                let ticket = self.reads.ticket();
                 let row: Option<(i64, String)> =
                     sqlx::query_as("SELECT id, login FROM users WHERE login_key = $1")
-                        .bind(login.key())
+                        .bind(&key)
                         .fetch_optional(&self.pool)
                         .await?;
-                Ok(row.map(|(id, login)| User { id, login }))
+                let user = row.map(|(id, login)| User { id, login });
+                if let Some(user) = &user {
+                    let user = user.clone();
+                    self.reads.keep(ticket, |m| {
+                        m.users.insert(key, user);
+                    });
+                }
+                Ok(user)
             }
 
             async fn insert_token(

@@ -10,26 +10,27 @@ macro_rules! impl_part {
         for_update = $update:literal,
         notify = $notify:literal $(,)?
     ) => {
-        #[async_trait]
-        impl CodespaceStore for $store {
-            async fn create_codespace(
-                &self,
-                new: NewCodespace,
-                plan: BuildPlan<'_>,
-            ) -> StoreResult<Result<Codespace, Refused>> {
-                let mut tx = self.pool.begin_with($begin).await?;
-                let version = Self::policy_version(&mut tx, new.org_id, $share).await?;
-                let set = self.compiled_set(&mut tx, new.org_id, version).await?;
-                let build = match plan(&set) {
-                    Ok(build) => build,
-                    Err(refused) => return Ok(Err(refused)),
-                };
-                let now = Utc::now();
-                sqlx::query(
-                    "INSERT INTO codespaces (id, org_id, repo_id, user_login, billable_owner, image, \
-                     image_source, recovery_mode, creation_log, created_at, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)",
-                )
+        impl $store {
+            /// Inserts the codespace if the org's policy version is still `version`, in one
+            /// statement that also holds the org row shared (SQLite: the write lock) until
+            /// it commits. `false`: the version moved, nothing was written.
+            async fn insert_codespace<'e, E>(
+                executor: E,
+                new: &NewCodespace,
+                build: &CodespaceBuild,
+                now: chrono::DateTime<Utc>,
+                version: i64,
+            ) -> StoreResult<bool>
+            where
+                E: sqlx::Executor<'e, Database = <$conn as sqlx::Connection>::Database>,
+            {
+                let inserted = sqlx::query(concat!(
+                    "WITH org AS (SELECT id FROM orgs WHERE id = $2 AND policy_version = $11",
+                    $share,
+                    ") INSERT INTO codespaces (id, org_id, repo_id, user_login, billable_owner, \
+                     image, image_source, recovery_mode, creation_log, created_at, updated_at) \
+                     SELECT $1, org.id, $3, $4, $5, $6, $7, $8, $9, $10, $10 FROM org"
+                ))
                 .bind(&new.id)
                 .bind(new.org_id)
                 .bind(new.repo_id)
@@ -40,17 +41,89 @@ macro_rules! impl_part {
                 .bind(build.recovery_mode)
                 .bind(encode_log(&build.creation_log)?)
                 .bind(now)
-                .execute(&mut *tx)
-                .await?;
-                let codespace = Self::fetch_codespace(&mut tx, &new.id).await?;
+                .bind(version)
+                .execute(executor)
+                .await?
+                .rows_affected();
+                Ok(inserted == 1)
+            }
+        }
+
+        /// The codespace as written, without reading it back.
+        fn codespace_from(
+            new: NewCodespace,
+            build: CodespaceBuild,
+            now: chrono::DateTime<Utc>,
+        ) -> Codespace {
+            Codespace {
+                id: new.id,
+                org_id: new.org_id,
+                repository: new.repository,
+                user: new.user,
+                billable_owner: build.billable_owner,
+                image: build.image,
+                image_source: build.image_source,
+                recovery_mode: build.recovery_mode,
+                creation_log: build.creation_log,
+                created_at: now,
+                updated_at: now,
+            }
+        }
+
+        #[async_trait]
+        impl CodespaceStore for $store {
+            async fn create_codespace(
+                &self,
+                new: NewCodespace,
+                mut plan: BuildPlan<'_>,
+            ) -> StoreResult<Result<Codespace, Refused>> {
+                // Fast path: judge by the newest compiled set, and write only if the org's
+                // policy version is still that set's, checked (and the org row locked) in the
+                // very statement that inserts. One round trip, no transaction to hold.
+                if let Some((version, set)) = self.cache.latest(new.org_id) {
+                    match plan(&set) {
+                        Ok(build) => {
+                            let now = Utc::now();
+                            let written =
+                                Self::insert_codespace(&self.pool, &new, &build, now, version)
+                                    .await?;
+                            if written {
+                                return Ok(Ok(codespace_from(new, build, now)));
+                            }
+                        }
+                        Err(refused) => {
+                            // Nothing is written: the refusal stands if the set is current.
+                            let current: i64 =
+                                sqlx::query_scalar("SELECT policy_version FROM orgs WHERE id = $1")
+                                    .bind(new.org_id)
+                                    .fetch_one(&self.pool)
+                                    .await?;
+                            if current == version {
+                                return Ok(Err(refused));
+                            }
+                        }
+                    }
+                }
+                // The set was missing or stale: hold the org row, (re)compile, judge, write.
+                let mut tx = self.pool.begin_with($begin).await?;
+                let version = Self::policy_version(&mut tx, new.org_id, $share).await?;
+                let set = self.compiled_set(&mut tx, new.org_id, version).await?;
+                let build = match plan(&set) {
+                    Ok(build) => build,
+                    Err(refused) => return Ok(Err(refused)),
+                };
+                let now = Utc::now();
+                if !Self::insert_codespace(&mut *tx, &new, &build, now, version).await? {
+                    return Err(StoreError::Internal("the locked policy version moved".into()));
+                }
                 tx.commit().await?;
-                Ok(Ok(codespace))
+                Ok(Ok(codespace_from(new, build, now)))
             }
 
             async fn rebuild_codespace(
                 &self,
                 id: &str,
-                plan: BuildPlan<'_>,
+                mut plan: BuildPlan<'_>,
             ) -> StoreResult<Result<Codespace, Refused>> {
                 let mut tx = self.pool.begin_with($begin).await?;
                 let org_id = Self::fetch_codespace(&mut tx, id).await?.org_id;

@@ -67,18 +67,6 @@ macro_rules! impl_part {
                 Ok(role)
             }
 
-            async fn role_of_login(&self, org_id: i64, login: &Name) -> StoreResult<Option<Role>> {
-                let role: Option<String> = sqlx::query_scalar(
-                    "SELECT m.role FROM memberships m JOIN users u ON u.id = m.user_id \
-                     WHERE m.org_id = $1 AND u.login_key = $2",
-                )
-                .bind(org_id)
-                .bind(login.key())
-                .fetch_optional(&self.pool)
-                .await?;
-                role.as_deref().map(parse_role).transpose()
-            }
-
             async fn put_repo(&self, org_id: i64, name: &Name) -> StoreResult<(Repo, bool)> {
                 let created: Option<RepoRow> = sqlx::query_as(
                     "INSERT INTO repos (org_id, name, name_key, created_at) VALUES ($1, $2, $3, $4) \
