@@ -237,7 +237,6 @@ async fn find_repository(state: &AppState, full_name: &str) -> Result<(Org, Repo
     Ok((org, repo))
 }
 
-#[allow(clippy::too_many_arguments)]
 fn build_request(
     state: &AppState,
     org: &Org,
@@ -298,7 +297,6 @@ async fn create(
     state: &AppState,
     request: CreateCodespace,
 ) -> Result<(StatusCode, Json<CodespaceResponse>), ApiError> {
-    let state = state.clone();
     let user = Name::parse(&request.user)
         .map_err(|e| ApiError::invalid("Codespace", "user", e.to_string()))?;
     // A known user is shown as first written, whatever case the request used.
@@ -306,14 +304,14 @@ async fn create(
         Some(known) => Name::parse(&known.login).unwrap_or(user),
         None => user,
     };
-    let (org, repo) = find_repository(&state, &request.repository).await?;
+    let (org, repo) = find_repository(state, &request.repository).await?;
     let (image, source) = configured_image(
-        &state,
+        state,
         request.devcontainer.as_ref(),
         request.dockerfile.as_deref(),
     )?;
-    let billing = billing_for(&state, &org, &user).await?;
-    let plan_input = build_request(&state, &org, &repo, image, source, billing, Vec::new());
+    let billing = billing_for(state, &org, &user).await?;
+    let plan_input = build_request(state, &org, &repo, image, source, billing, Vec::new());
     let new = NewCodespace {
         id: new_codespace_id(),
         org_id: org.id,
@@ -325,10 +323,10 @@ async fn create(
     let plan = plan_noting(plan_input, &mut judged);
     match state.store.create_codespace(new, plan).await? {
         Ok(codespace) => {
-            log_decision(&state, &org, &codespace, &judged);
+            log_decision(state, &org, &codespace, &judged);
             Ok((StatusCode::CREATED, Json(codespace.into())))
         }
-        Err(refusal) => Err(refused(&state, refusal, &org, &repo)),
+        Err(refusal) => Err(refused(state, refusal, &org, &repo)),
     }
 }
 
