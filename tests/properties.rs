@@ -466,7 +466,9 @@ proptest! {
             prop_assert_eq!(&verdict.matched_value, &naive_matched_value(values, &image));
         }
         let refusing: Vec<i64> = applicable.iter().filter(|s| !allows(s)).map(|s| s.id).collect();
-        prop_assert_eq!(decision.refusing_policy_ids(), refusing);
+        prop_assert_eq!(decision.refusing_policy_ids(), refusing.clone());
+        // The creation path's shortcut says the same.
+        prop_assert_eq!(set.refused_by(repo, &image_ref), refusing);
     }
 
     /// More policies only narrow: adding one never turns a refusal into an allowance, and

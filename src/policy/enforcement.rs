@@ -78,13 +78,11 @@ pub fn judge(
             "the codespace is not billed to the organization, so its policies do not apply",
         );
     }
-    let decision = set.decide(repo_key, image);
-    if decision.allowed {
+    let policy_ids = set.refused_by(repo_key, image);
+    if policy_ids.is_empty() {
         Judgement::Allowed
     } else {
-        Judgement::Refused {
-            policy_ids: decision.refusing_policy_ids(),
-        }
+        Judgement::Refused { policy_ids }
     }
 }
 

@@ -46,6 +46,20 @@ impl CompiledPolicy {
         }
     }
 
+    pub(super) fn id(&self) -> i64 {
+        self.id
+    }
+
+    /// Whether some value of this policy matches `image`, allocating nothing.
+    pub(super) fn allows(&self, image: &str) -> bool {
+        self.exact.contains(image)
+            || self
+                .prefix_lens
+                .iter()
+                .filter_map(|&len| image.get(..len))
+                .any(|candidate| self.prefixes.contains(candidate))
+    }
+
     pub(super) fn verdict(&self, image: &str) -> PolicyVerdict {
         let matched_value = if self.exact.contains(image) {
             Some(image.to_owned())

@@ -141,6 +141,23 @@ impl CompiledPolicySet {
         }
     }
 
+    /// The ids of the applicable policies that refuse `image`, ascending; empty when the
+    /// image is allowed. The creation path's form of [`CompiledPolicySet::decide`]: the
+    /// same rule, without building a verdict for every policy.
+    pub fn refused_by(&self, repo_key: &str, image: &ImageRef) -> Vec<i64> {
+        let selected = self.selected.get(repo_key).map_or(&[][..], Vec::as_slice);
+        let mut refusing: Vec<i64> = self
+            .all_repositories
+            .iter()
+            .chain(selected)
+            .filter_map(|&index| self.policies.get(index))
+            .filter(|policy| !policy.allows(image.as_str()))
+            .map(|policy| policy.id())
+            .collect();
+        refusing.sort_unstable();
+        refusing
+    }
+
     /// Number of policies given to [`CompiledPolicySet::compile`], including
     /// those that do not constrain base images.
     pub fn policy_count(&self) -> usize {

@@ -158,9 +158,7 @@ fn plan_noting<'a>(input: BuildRequest, judged: &'a mut Judged) -> BuildPlan<'a>
         judged.image = input.image.as_str().to_string();
         let planned = plan_build(&input, set);
         if planned.as_ref().is_ok_and(|build| build.recovery_mode) {
-            judged.refused_by = set
-                .decide(&input.repo_key, &input.image)
-                .refusing_policy_ids();
+            judged.refused_by = set.refused_by(&input.repo_key, &input.image);
         }
         planned
     })
