@@ -10,6 +10,7 @@ mod grammar;
 mod image_ref;
 mod policy_index;
 mod policy_set;
+mod prefix_trie;
 
 pub use allowed_value::{
     AllowedValue, AllowedValueError, MAX_ALLOWED_VALUES, MAX_ALLOWED_VALUE_LEN,

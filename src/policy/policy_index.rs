@@ -1,14 +1,15 @@
 //! The per-policy lookup structure behind
 //! [`CompiledPolicySet`](crate::policy::CompiledPolicySet).
 //!
-//! Lookups cost one hash probe for exact values plus one per distinct prefix
-//! length, never one per value, so policies with 100,000 values decide as fast
-//! as policies with one.
+//! Lookups cost one hash probe for exact values plus one walk of a prefix trie
+//! along the image, never one step per value, so policies with 100,000 values
+//! decide as fast as policies with one.
 
 use std::collections::HashSet;
 
 use crate::policy::allowed_value::AllowedValue;
 use crate::policy::policy_set::PolicyVerdict;
+use crate::policy::prefix_trie::PrefixTrie;
 
 /// One constraining policy, indexed for lookups that do not scan its values.
 #[derive(Debug)]
@@ -17,32 +18,26 @@ pub(super) struct CompiledPolicy {
     name: String,
     exact: HashSet<String>,
     /// Prefix values without their trailing `*`.
-    prefixes: HashSet<String>,
-    /// Distinct lengths of `prefixes`, ascending: a lookup probes one slice of
-    /// the image per length instead of one comparison per value.
-    prefix_lens: Vec<usize>,
+    prefixes: PrefixTrie,
 }
 
 impl CompiledPolicy {
     pub(super) fn new(id: i64, name: String, values: &[AllowedValue]) -> Self {
         let mut exact = HashSet::new();
-        let mut prefixes = HashSet::new();
+        let mut prefixes = Vec::new();
         for value in values {
             if value.is_prefix() {
-                prefixes.insert(value.prefix().to_owned());
+                prefixes.push(value.prefix());
             } else {
                 exact.insert(value.as_str().to_owned());
             }
         }
-        let mut prefix_lens: Vec<usize> = prefixes.iter().map(String::len).collect();
-        prefix_lens.sort_unstable();
-        prefix_lens.dedup();
+        let prefixes = PrefixTrie::new(&prefixes);
         CompiledPolicy {
             id,
             name,
             exact,
             prefixes,
-            prefix_lens,
         }
     }
 
@@ -52,25 +47,16 @@ impl CompiledPolicy {
 
     /// Whether some value of this policy matches `image`, allocating nothing.
     pub(super) fn allows(&self, image: &str) -> bool {
-        self.exact.contains(image)
-            || self
-                .prefix_lens
-                .iter()
-                .filter_map(|&len| image.get(..len))
-                .any(|candidate| self.prefixes.contains(candidate))
+        self.exact.contains(image) || self.prefixes.longest(image).is_some()
     }
 
     pub(super) fn verdict(&self, image: &str) -> PolicyVerdict {
         let matched_value = if self.exact.contains(image) {
             Some(image.to_owned())
         } else {
-            // Longest first, so the first hit is the most specific prefix;
-            // `get` skips lengths longer than the image, which can never match.
-            self.prefix_lens
-                .iter()
-                .rev()
-                .filter_map(|&len| image.get(..len))
-                .find(|candidate| self.prefixes.contains(*candidate))
+            // The longest matching prefix is the most specific one.
+            self.prefixes
+                .longest(image)
                 .map(|prefix| format!("{prefix}*"))
         };
         PolicyVerdict {
@@ -143,17 +129,17 @@ mod tests {
     }
 
     #[test]
-    fn lengths_are_distinct_and_sorted() {
+    fn duplicate_values_are_kept_once_and_the_longest_prefix_wins() {
         let p = policy(&["abc*", "xyz*", "a*", "abc*", "node:18", "node:19"]);
-        assert_eq!(p.prefix_lens, vec![1, 3]);
-        assert_eq!(p.prefixes.len(), 3);
         assert_eq!(p.exact.len(), 2);
+        assert_eq!(matched(&p, "abcd").as_deref(), Some("abc*"));
+        assert_eq!(matched(&p, "ab").as_deref(), Some("a*"));
+        assert_eq!(matched(&p, "xy"), None);
     }
 
     #[test]
     fn many_values_are_looked_up_not_scanned() {
-        // 100,000 values with few distinct prefix lengths: the index stays
-        // small in lengths, which is what bounds the cost of a lookup.
+        // 100,000 values: lookups walk the image, whatever the number of values.
         let mut values = Vec::new();
         for i in 0..50_000 {
             values.push(
@@ -163,7 +149,6 @@ mod tests {
                 .push(AllowedValue::parse(&format!("registry.example.com/team{i:05}/*")).unwrap());
         }
         let p = CompiledPolicy::new(1, "big".to_owned(), &values);
-        assert_eq!(p.prefix_lens.len(), 1);
         assert_eq!(
             matched(&p, "registry.example.com/team49999/app:1").as_deref(),
             Some("registry.example.com/team49999/app:1")
