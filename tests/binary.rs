@@ -38,19 +38,31 @@ fn token_in(body: &str) -> String {
 }
 
 fn start(dir: &std::path::Path, port: u16) -> Child {
+    let url = format!("sqlite://{}", dir.join("db.sqlite").display());
+    start_on(&url, port, "trace", true)
+}
+
+/// The binary on `database_url`, serving on `port`, logging at `log`: to pipes the test reads
+/// when `capture`, else nowhere.
+fn start_on(database_url: &str, port: u16, log: &str, capture: bool) -> Child {
+    let output = || {
+        if capture {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        }
+    };
     Command::new(env!("CARGO_BIN_EXE_base-image-policy"))
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env(
-            "DATABASE_URL",
-            format!("sqlite://{}", dir.join("db.sqlite").display()),
-        )
+        .env("DATABASE_URL", database_url)
         .env("LISTEN_ADDR", format!("127.0.0.1:{port}"))
         .env("ADMIN_TOKEN", CANARY_ADMIN)
-        .env("RUST_LOG", "trace")
+        .env("DATABASE_TIMEOUT_MS", "10000")
+        .env("RUST_LOG", log)
         .env("LOG_FORMAT", "json")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
+        .stdout(output())
+        .stderr(output())
         .spawn()
         .expect("start the binary")
 }
@@ -203,4 +215,182 @@ fn a_full_run_logs_decisions_but_never_a_token_and_stops_on_sigterm() {
         );
     }
     assert!(!logs.to_ascii_lowercase().contains("authorization: bearer"));
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A schema of its own on the test PostgreSQL (as `tests/api` finds it), as a URL.
+fn fresh_postgres_url() -> String {
+    let base = std::env::var("TEST_DATABASE_URL")
+        .ok()
+        .or_else(|| {
+            std::env::var("DATABASE_URL")
+                .ok()
+                .filter(|u| u.starts_with("postgres"))
+        })
+        .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/postgres".to_string());
+    let schema = format!("t_{}", &base_image_policy::auth::generate_token()[4..20]);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        use sqlx::Connection;
+        let mut conn = sqlx::PgConnection::connect(&base)
+            .await
+            .unwrap_or_else(|e| panic!("PostgreSQL at {base}: {e}; run ./scripts/test"));
+        sqlx::query(&format!("CREATE SCHEMA {schema}"))
+            .execute(&mut conn)
+            .await
+            .unwrap();
+    });
+    let separator = if base.contains('?') { '&' } else { '?' };
+    format!("{base}{separator}options%5Bsearch_path%5D={schema}")
+}
+
+fn image(i: usize) -> String {
+    format!("registry.test/team/img-{i}:1")
+}
+
+/// Two service processes share one PostgreSQL: creations alternate between them while edits
+/// on the first remove one allowed image after another. No creation that started after the
+/// removal of its image was acknowledged may be recorded; every 201 is recorded.
+#[test]
+fn two_service_processes_sharing_postgresql_never_judge_by_a_stale_policy() {
+    const IMAGES: usize = 20;
+    let url = fresh_postgres_url();
+    let (port_a, port_b) = (free_port(), free_port());
+    let mut first = start_on(&url, port_a, "warn", false);
+    let addr_a: SocketAddr = format!("127.0.0.1:{port_a}").parse().unwrap();
+    wait_until_ready(addr_a);
+    let mut second = start_on(&url, port_b, "warn", false);
+    let addr_b: SocketAddr = format!("127.0.0.1:{port_b}").parse().unwrap();
+    wait_until_ready(addr_b);
+
+    let admin = CANARY_ADMIN;
+    assert_eq!(
+        http(addr_a, "POST", "/orgs", admin, r#"{"login":"octo-org"}"#).0,
+        201
+    );
+    assert_eq!(
+        http(addr_a, "PUT", "/orgs/octo-org/repos/repo-a", admin, "").0,
+        201
+    );
+    assert_eq!(
+        http(
+            addr_a,
+            "PUT",
+            "/orgs/octo-org/memberships/mona",
+            admin,
+            r#"{"role":"member"}"#
+        )
+        .0,
+        200
+    );
+    let all: Vec<String> = (0..IMAGES).map(image).collect();
+    let policy = serde_json::json!({ "name": "P", "target": "all_repositories",
+        "constraints": { "base_images": { "allowed_values": all } } });
+    let (status, body) = http(
+        addr_a,
+        "POST",
+        "/orgs/octo-org/codespaces/policies",
+        admin,
+        &policy.to_string(),
+    );
+    assert_eq!(status, 201, "{body}");
+    let policy_id = serde_json::from_str::<serde_json::Value>(&body).unwrap()["id"].clone();
+    let (status, body) = http(
+        addr_a,
+        "POST",
+        "/service-tokens",
+        admin,
+        r#"{"name":"orchestrator"}"#,
+    );
+    assert_eq!(status, 201);
+    let service = token_in(&body);
+
+    let removed_at = std::sync::Arc::new(std::sync::Mutex::new(vec![None::<Instant>; IMAGES]));
+    let editor = {
+        let removed_at = removed_at.clone();
+        std::thread::spawn(move || {
+            let path = format!("/orgs/octo-org/codespaces/policies/{policy_id}");
+            for removed in 0..IMAGES - 1 {
+                let remaining: Vec<String> = ((removed + 1)..IMAGES).map(image).collect();
+                let body = serde_json::json!({ "constraints": { "base_images": { "allowed_values": remaining } } });
+                loop {
+                    let (status, answer) = http(addr_a, "PATCH", &path, admin, &body.to_string());
+                    if status == 200 {
+                        break;
+                    }
+                    assert_eq!(status, 503, "{answer}");
+                }
+                removed_at.lock().unwrap()[removed] = Some(Instant::now());
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        })
+    };
+    let workers: Vec<_> = (0..4)
+        .map(|worker| {
+            let service = service.clone();
+            std::thread::spawn(move || {
+                let mut attempts = Vec::new();
+                let mut seed = 0x9E37_79B9_u64 + worker as u64;
+                for n in 0..150 {
+                    seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+                    let i = (seed >> 33) as usize % IMAGES;
+                    let addr = if (n + worker) % 2 == 0 {
+                        addr_a
+                    } else {
+                        addr_b
+                    };
+                    let body = serde_json::json!({ "repository": "octo-org/repo-a", "user": "mona",
+                        "devcontainer": { "image": image(i) } });
+                    let started = Instant::now();
+                    let (status, answer) =
+                        http(addr, "POST", "/codespaces", &service, &body.to_string());
+                    assert!(matches!(status, 201 | 400 | 503), "{status} {answer}");
+                    attempts.push((i, started, status));
+                }
+                attempts
+            })
+        })
+        .collect();
+    editor.join().unwrap();
+    let removed_at = removed_at.lock().unwrap().clone();
+    let (mut created, mut refused_after_removal) = (0, 0);
+    for worker in workers {
+        for (i, started, status) in worker.join().unwrap() {
+            let stale = removed_at[i].is_some_and(|acked| started > acked);
+            if status == 201 {
+                created += 1;
+                assert!(
+                    !stale,
+                    "{} was created after its removal was acknowledged",
+                    image(i)
+                );
+            } else if stale {
+                refused_after_removal += 1;
+            }
+        }
+    }
+    let (_, listed) = http(
+        addr_b,
+        "GET",
+        "/orgs/octo-org/codespaces?per_page=1",
+        admin,
+        "",
+    );
+    let total = serde_json::from_str::<serde_json::Value>(&listed).unwrap()["total_count"].clone();
+    let _ = (first.kill(), second.kill(), first.wait(), second.wait());
+    assert!(
+        created > 0 && refused_after_removal > 0,
+        "the race exercised both outcomes"
+    );
+    assert_eq!(total, created, "every 201 was recorded, nothing else");
 }
