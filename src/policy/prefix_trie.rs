@@ -7,7 +7,7 @@
 /// in sorted order, each with the first byte of its label; a child's label (the bytes its
 /// edge consumes) lies in `labels`. Chains without a branch are one node.
 #[derive(Debug)]
-pub(super) struct PrefixTrie {
+pub struct PrefixTrie {
     nodes: Vec<Node>,
     edges: Vec<(u8, u32)>,
     labels: Vec<u8>,
@@ -24,7 +24,7 @@ struct Node {
 }
 
 impl PrefixTrie {
-    pub(super) fn new(prefixes: &[&str]) -> Self {
+    pub fn new(prefixes: &[&str]) -> Self {
         let mut sorted: Vec<&[u8]> = prefixes.iter().map(|p| p.as_bytes()).collect();
         sorted.sort_unstable();
         sorted.dedup();
@@ -74,7 +74,7 @@ impl PrefixTrie {
     }
 
     /// The longest prefix of `image` in the trie.
-    pub(super) fn longest<'a>(&self, image: &'a str) -> Option<&'a str> {
+    pub fn longest<'a>(&self, image: &'a str) -> Option<&'a str> {
         let bytes = image.as_bytes();
         let mut node = self.nodes.first()?;
         let mut best = node.terminal.then_some(0);
