@@ -53,8 +53,23 @@ impl fmt::Display for Name {
     }
 }
 
+/// A free-text label (a policy's or a service token's name): 1 to 100 characters, none of
+/// them a control character.
+pub fn is_label(text: &str) -> bool {
+    !text.is_empty() && text.chars().count() <= MAX_NAME_LEN && !text.chars().any(char::is_control)
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn labels_are_short_and_free_of_control_characters() {
+        assert!(is_label("Approved images ✓"));
+        assert!(!is_label(""));
+        assert!(!is_label(&"x".repeat(101)));
+        assert!(!is_label("a\nb"));
+        assert!(!is_label("a\u{85}b"));
+    }
+
     use super::*;
 
     #[test]

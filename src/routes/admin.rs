@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 use crate::app::AppState;
 use crate::auth::{generate_token, hash_token, Caller};
 use crate::error::{ApiError, ErrorBody};
-use crate::names::Name;
+use crate::names::{is_label, Name};
 use crate::routes::ApiJson;
 use crate::store::TokenKind;
 
@@ -49,18 +49,7 @@ pub async fn create_user_token(
     caller.require_site_admin()?;
     let user =
         Name::parse(&username).map_err(|e| ApiError::invalid("User", "username", e.to_string()))?;
-    let token = generate_token();
-    state
-        .store
-        .insert_token(
-            TokenKind::User,
-            &hash_token(&token),
-            Some(&user),
-            None,
-            caller.actor(),
-        )
-        .await?;
-    Ok((StatusCode::CREATED, Json(TokenCreated { token })))
+    mint(&state, &caller, TokenKind::User, Some(&user), None).await
 }
 
 /// Mints a service token for the codespace orchestrator.
@@ -80,23 +69,28 @@ pub async fn create_service_token(
 ) -> Result<(StatusCode, Json<TokenCreated>), ApiError> {
     caller.require_site_admin()?;
     let name = request.name.as_str();
-    if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
+    if !is_label(name) {
         return Err(ApiError::invalid(
             "ServiceToken",
             "name",
             "must be 1 to 100 characters with no control characters",
         ));
     }
+    mint(&state, &caller, TokenKind::Service, None, Some(name)).await
+}
+
+/// Generates a token, stores its hash and answers it, once.
+async fn mint(
+    state: &AppState,
+    caller: &Caller,
+    kind: TokenKind,
+    user: Option<&Name>,
+    name: Option<&str>,
+) -> Result<(StatusCode, Json<TokenCreated>), ApiError> {
     let token = generate_token();
     state
         .store
-        .insert_token(
-            TokenKind::Service,
-            &hash_token(&token),
-            None,
-            Some(name),
-            caller.actor(),
-        )
+        .insert_token(kind, &hash_token(&token), user, name, caller.actor())
         .await?;
     Ok((StatusCode::CREATED, Json(TokenCreated { token })))
 }

@@ -5,14 +5,12 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::error::FieldError;
-use crate::names::Name;
+use crate::names::{is_label, Name};
 use crate::policy::{AllowedValue, MAX_ALLOWED_VALUES};
 use crate::store::{Policy, PolicyDraft, PolicyTarget};
 
 /// At most this many repositories in one policy.
 pub const MAX_POLICY_REPOSITORIES: usize = 1000;
-/// At most this many characters in a policy name.
-pub const MAX_POLICY_NAME_CHARS: usize = 100;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -107,10 +105,7 @@ fn check(
     let mut errors = Vec::new();
     let name = name.map(str::to_string);
     if let Some(name) = &name {
-        if name.is_empty()
-            || name.chars().count() > MAX_POLICY_NAME_CHARS
-            || name.chars().any(char::is_control)
-        {
+        if !is_label(name) {
             errors.push(FieldError::invalid(
                 "Policy",
                 "name",
