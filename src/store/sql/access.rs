@@ -119,9 +119,7 @@ macro_rules! impl_part {
                 let kind = TokenKind::parse(&kind).unwrap_or(TokenKind::User);
                 let before = token_snapshot(kind, user.as_deref(), name.as_deref());
                 Self::audit(&mut tx, None, actor, "token.revoke", Some(before), None).await?;
-                Self::announce_change(&mut tx).await?;
-                tx.commit().await?;
-                self.reads.clear();
+                self.commit_change(tx).await?;
                 Ok(())
             }
         }

@@ -166,11 +166,19 @@ macro_rules! impl_part {
                 Ok(())
             }
 
-            /// Tells other instances, when the transaction commits, that cached reads are stale.
-            async fn announce_change(conn: &mut $conn) -> StoreResult<()> {
+            /// Commits a write that can make cached reads stale: tells the other instances in
+            /// the transaction (delivered on commit), commits, then forgets this instance's
+            /// cached reads. Clearing after the commit keeps a concurrent read of the old rows
+            /// from being cached past it.
+            async fn commit_change(
+                &self,
+                mut tx: sqlx::Transaction<'_, <$conn as sqlx::Connection>::Database>,
+            ) -> StoreResult<()> {
                 if !$notify.is_empty() {
-                    sqlx::query($notify).execute(&mut *conn).await?;
+                    sqlx::query($notify).execute(&mut *tx).await?;
                 }
+                tx.commit().await?;
+                self.reads.clear();
                 Ok(())
             }
 

@@ -167,9 +167,7 @@ macro_rules! impl_part {
                     Some(snapshot(role.as_str())),
                 )
                 .await?;
-                Self::announce_change(&mut tx).await?;
-                tx.commit().await?;
-                self.reads.clear();
+                self.commit_change(tx).await?;
                 Ok(Membership { username, role })
             }
 
@@ -188,9 +186,7 @@ macro_rules! impl_part {
                 let before = serde_json::json!({ "username": username, "role": role });
                 Self::audit(&mut tx, Some(org_id), actor, "membership.remove", Some(before), None)
                     .await?;
-                Self::announce_change(&mut tx).await?;
-                tx.commit().await?;
-                self.reads.clear();
+                self.commit_change(tx).await?;
                 Ok(())
             }
 
@@ -238,9 +234,7 @@ macro_rules! impl_part {
                     Some(billing_snapshot(&after)),
                 )
                 .await?;
-                Self::announce_change(&mut tx).await?;
-                tx.commit().await?;
-                self.reads.clear();
+                self.commit_change(tx).await?;
                 Ok(after)
             }
 

@@ -53,9 +53,7 @@ macro_rules! impl_part {
                 let policy = Self::fetch_policy(&mut tx, org_id, policy_id).await?;
                 let after = Some(policy_snapshot(&policy));
                 Self::audit(&mut tx, Some(org_id), actor, "policy.create", None, after).await?;
-                Self::announce_change(&mut tx).await?;
-                tx.commit().await?;
-                self.reads.clear();
+                self.commit_change(tx).await?;
                 Ok(policy)
             }
 
@@ -97,9 +95,7 @@ macro_rules! impl_part {
                     Some(policy_snapshot(&policy)),
                 )
                 .await?;
-                Self::announce_change(&mut tx).await?;
-                tx.commit().await?;
-                self.reads.clear();
+                self.commit_change(tx).await?;
                 Ok(policy)
             }
 
@@ -123,9 +119,7 @@ macro_rules! impl_part {
                     .execute(&mut *tx)
                     .await?;
                 Self::bump_policy_version(&mut tx, org_id).await?;
-                Self::announce_change(&mut tx).await?;
-                tx.commit().await?;
-                self.reads.clear();
+                self.commit_change(tx).await?;
                 Ok(())
             }
 
