@@ -14,6 +14,7 @@ use base_image_policy::policy::{
     AllowedValue, AllowedValueError, CompiledPolicySet, ImageRef, ImageRefError, PolicyRules,
     Target, MAX_ALLOWED_VALUE_LEN, MAX_IMAGE_REF_LEN,
 };
+use base_image_policy::routes::{write_evaluate_answer, EvaluateResponse};
 use proptest::collection::{btree_map, vec};
 use proptest::prelude::*;
 use proptest::sample::{select, Index};
@@ -460,10 +461,13 @@ proptest! {
         prop_assert_eq!(set.policy_count(), specs.len());
         for (verdict, spec) in decision.verdicts.iter().zip(&applicable) {
             prop_assert_eq!(verdict.policy_id, spec.id);
-            prop_assert_eq!(&verdict.policy_name, &format!("policy {}", spec.id));
+            prop_assert_eq!(verdict.policy_name, format!("policy {}", spec.id));
             prop_assert_eq!(verdict.allowed, allows(spec));
             let values = spec.values.as_deref().unwrap_or_default();
-            prop_assert_eq!(&verdict.matched_value, &naive_matched_value(values, &image));
+            prop_assert_eq!(
+                verdict.matched_value.map(|m| m.to_string()),
+                naive_matched_value(values, &image)
+            );
         }
         let refusing: Vec<i64> = applicable.iter().filter(|s| !allows(s)).map(|s| s.id).collect();
         prop_assert_eq!(decision.refusing_policy_ids(), refusing.clone());
@@ -481,10 +485,12 @@ proptest! {
         image in small_image(),
     ) {
         let image_ref = ImageRef::parse(&image).expect("generated images are valid");
-        let before = compile(&specs).decide(repo, &image_ref);
+        let before_set = compile(&specs);
+        let before = before_set.decide(repo, &image_ref);
         let mut more = specs.clone();
         more.push(Spec { id: 5, repos: extra.0, values: extra.1 });
-        let after = compile(&more).decide(repo, &image_ref);
+        let after_set = compile(&more);
+        let after = after_set.decide(repo, &image_ref);
         if !before.allowed {
             prop_assert!(!after.allowed, "adding a policy allowed {:?}", image);
         }
@@ -510,11 +516,13 @@ proptest! {
 
         let mut more = specs.clone();
         more.push(Spec { id: 5, repos, values: None });
-        prop_assert_eq!(&compile(&more).decide(repo, &image_ref), &before);
+        let more_set = compile(&more);
+        prop_assert_eq!(&more_set.decide(repo, &image_ref), &before);
 
         let mut reversed = specs.clone();
         reversed.reverse();
-        prop_assert_eq!(&compile(&reversed).decide(repo, &image_ref), &before);
+        let reversed_set = compile(&reversed);
+        prop_assert_eq!(&reversed_set.decide(repo, &image_ref), &before);
 
         // No applicable policy: everything is allowed, with no verdicts.
         if !specs.iter().any(|s| s.applies_to(repo)) {
@@ -530,9 +538,31 @@ proptest! {
     ) {
         prop_assume!(!REPOS.contains(&repo.as_str()));
         let image_ref = ImageRef::parse(&image).expect("generated images are valid");
-        let decision = compile(&specs).decide(&repo, &image_ref);
+        let set = compile(&specs);
+        let decision = set.decide(&repo, &image_ref);
         let org_wide = specs.iter().filter(|s| s.repos.is_none() && s.values.is_some()).count();
         prop_assert_eq!(decision.verdicts.len(), org_wide);
+    }
+
+    /// The evaluate answer, written by hand for speed, is the document the derived
+    /// serialization gives, whatever the policies are named.
+    #[test]
+    fn the_written_evaluate_answer_is_the_derived_one(
+        specs in specs(), names in vec(hostile_string(), 7), repo in repo(), image in small_image()
+    ) {
+        let image_ref = ImageRef::parse(&image).expect("generated images are valid");
+        let set = CompiledPolicySet::compile(
+            specs
+                .iter()
+                .zip(names)
+                .map(|(spec, name)| PolicyRules { name, ..spec.rules() })
+                .collect(),
+        );
+        let decision = set.decide(repo, &image_ref);
+        let written = write_evaluate_answer(&decision, &image_ref);
+        let derived = serde_json::to_vec(&EvaluateResponse::new(&decision, &image_ref))
+            .expect("serializes");
+        prop_assert_eq!(String::from_utf8(written).expect("UTF-8"), String::from_utf8(derived).expect("UTF-8"));
     }
 }
 

@@ -17,7 +17,9 @@ pub use allowed_value::{
 };
 pub use enforcement::{judge, ExemptImages, ImageSource, Judgement, Refused};
 pub use image_ref::{ImageRef, ImageRefError, MAX_IMAGE_REF_LEN};
-pub use policy_set::{CompiledPolicySet, Decision, PolicyRules, PolicyVerdict, Target};
+pub use policy_set::{
+    CompiledPolicySet, Decision, MatchedValue, PolicyRules, PolicyVerdict, Target,
+};
 pub use prefix_trie::PrefixTrie;
 
 /// The exact refusal message of the contract.

@@ -8,7 +8,7 @@
 use std::collections::HashSet;
 
 use crate::policy::allowed_value::AllowedValue;
-use crate::policy::policy_set::PolicyVerdict;
+use crate::policy::policy_set::{MatchedValue, PolicyVerdict};
 use crate::policy::prefix_trie::PrefixTrie;
 
 /// One constraining policy, indexed for lookups that do not scan its values.
@@ -50,18 +50,18 @@ impl CompiledPolicy {
         self.exact.contains(image) || self.prefixes.longest(image).is_some()
     }
 
-    pub(super) fn verdict(&self, image: &str) -> PolicyVerdict {
+    /// This policy's verdict on `image`, borrowing its name and the matched value; allocates
+    /// nothing.
+    pub(super) fn verdict<'a>(&'a self, image: &'a str) -> PolicyVerdict<'a> {
         let matched_value = if self.exact.contains(image) {
-            Some(image.to_owned())
+            Some(MatchedValue::Exact(image))
         } else {
             // The longest matching prefix is the most specific one.
-            self.prefixes
-                .longest(image)
-                .map(|prefix| format!("{prefix}*"))
+            self.prefixes.longest(image).map(MatchedValue::Prefix)
         };
         PolicyVerdict {
             policy_id: self.id,
-            policy_name: self.name.clone(),
+            policy_name: &self.name,
             allowed: matched_value.is_some(),
             matched_value,
         }
@@ -83,7 +83,7 @@ mod tests {
     fn matched(policy: &CompiledPolicy, image: &str) -> Option<String> {
         let verdict = policy.verdict(image);
         assert_eq!(verdict.allowed, verdict.matched_value.is_some());
-        verdict.matched_value
+        verdict.matched_value.map(|m| m.to_string())
     }
 
     #[test]

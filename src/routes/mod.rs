@@ -23,6 +23,8 @@ use crate::error::ApiError;
 
 pub use extract::{ApiJson, ApiJsonBytes, Pagination};
 pub use idempotency::canonical as canonical_json;
+/// The evaluate answer's writer and its reference form, public for the benchmarks.
+pub use policies::{write_evaluate_answer, EvaluateResponse};
 
 #[derive(OpenApi)]
 #[openapi(

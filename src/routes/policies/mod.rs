@@ -1,5 +1,6 @@
 //! Codespaces policies of an org: CRUD for owners and site admins, and the dry-run evaluate.
 
+mod answer;
 mod input;
 
 use axum::extract::{Path, State};
@@ -9,13 +10,14 @@ use axum::Json;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+pub use answer::{write_evaluate_answer, EvaluateResponse};
 pub use input::{BaseImages, Constraints, CreatePolicy, Target, UpdatePolicy};
 
 use crate::app::AppState;
 use crate::auth::{authorize_org, Caller, OrgAccess};
 use crate::error::{ApiError, ErrorBody};
 use crate::names::Name;
-use crate::policy::{refusal_message, ImageRef};
+use crate::policy::ImageRef;
 use crate::routes::{timestamp, ApiJson, Pagination};
 use crate::store::{Policy, StoreError};
 
@@ -62,25 +64,6 @@ pub struct EvaluateRequest {
     repository: String,
     /// The image reference to judge, as written in a dev container configuration.
     image: String,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct EvaluateResponse {
-    allowed: bool,
-    /// The refusal message; absent when `allowed` is true.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    message: Option<String>,
-    /// One entry per applicable policy, by id.
-    policies: Vec<PolicyVerdictResponse>,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct PolicyVerdictResponse {
-    id: i64,
-    name: String,
-    allowed: bool,
-    /// The allowed value that matched, as written.
-    matched_value: Option<String>,
 }
 
 /// A policy answer: the policy and its version as the `ETag`.
@@ -269,7 +252,7 @@ pub async fn evaluate(
     caller: Caller,
     Path(org): Path<String>,
     ApiJson(request): ApiJson<EvaluateRequest>,
-) -> Result<Json<EvaluateResponse>, ApiError> {
+) -> Result<Response, ApiError> {
     let org = authorize_org(&state, &caller, &org, OrgAccess::Manage).await?;
     let repo_name = Name::parse(&request.repository)
         .map_err(|e| ApiError::invalid("Evaluation", "repository", e.to_string()))?;
@@ -293,18 +276,13 @@ pub async fn evaluate(
         })?;
     let set = state.store.policy_set(org.id).await?;
     let decision = set.decide(&repo.name.to_ascii_lowercase(), &image);
-    Ok(Json(EvaluateResponse {
-        allowed: decision.allowed,
-        message: (!decision.allowed).then(|| refusal_message(image.as_str())),
-        policies: decision
-            .verdicts
-            .into_iter()
-            .map(|v| PolicyVerdictResponse {
-                id: v.policy_id,
-                name: v.policy_name,
-                allowed: v.allowed,
-                matched_value: v.matched_value,
-            })
-            .collect(),
-    }))
+    let answer = write_evaluate_answer(&decision, &image);
+    Ok((
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        answer,
+    )
+        .into_response())
 }
