@@ -1,8 +1,10 @@
 //! Goal 3 of `docs/benchmarks.md`: the throughput of `POST /codespaces` on PostgreSQL
 //! against a bare `INSERT` of the same codespace row, at the same concurrency, in one run.
 //!
-//! It opens a `PgStore` on a fresh schema, loads an org over the API, then drives for
-//! `PHASE_SECONDS` each, with `CONCURRENCY` tasks:
+//! It opens a `PgStore` on a fresh schema, loads an org over the API, then drives, with
+//! `CONCURRENCY` tasks, for `PHASE_SECONDS` each in all, in `ROUNDS` (default 3) rounds that
+//! take turns so that drift during the run (the table growing, checkpoints) falls on every
+//! phase alike:
 //! - `bare insert`: `INSERT INTO codespaces ...` of the row the service writes, through a
 //!   pool with the store's settings (16 connections, the same timeouts), autocommitted;
 //! - `POST /codespaces`: the whole request through the router in-process (`oneshot`): token,
@@ -10,14 +12,21 @@
 //! - `store`: `Store::create_codespace` alone: with a warm cache, the decision by the newest
 //!   compiled set and one `INSERT ... SELECT` that holds the org row shared and writes only
 //!   while the org's policy version is still that set's;
+//! - `healthz`: `GET /healthz` through the router: what the router, its middleware and this
+//!   driver cost a request without the database;
 //! - `lookups`: the reads the handler makes before it (`find_token`, `find_org`, `find_repo`,
 //!   `role_of_login`), through the store and so through its read cache.
+//!
+//! Each phase also reports the CPU time a call cost this process and the whole machine
+//! (PostgreSQL included), from `/proc`. `PHASES` (comma-separated: bare, router, store,
+//! healthz, lookups) runs only some, for a profiler.
 //!
 //! `BENCH_DATABASE_URL` (default `postgres://postgres@127.0.0.1:5432/postgres`) names a server
 //! on which a schema can be created; the schema is dropped at the end.
 
 use std::error::Error;
 use std::future::Future;
+use std::pin::Pin;
 use std::str::FromStr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -110,66 +119,187 @@ async fn run(
         log: created["creation_log"].to_string(),
     });
 
-    println!("POST /codespaces on PostgreSQL: {concurrency} concurrent, {seconds:?} a phase");
-    let bare = drive(concurrency, seconds, {
-        let (pool, row) = (pool.clone(), Arc::clone(&row));
-        move || bare_insert(pool.clone(), Arc::clone(&row))
-    })
-    .await;
-    report("bare insert", bare, seconds);
-    let routed = drive(concurrency, seconds, {
-        let router = router.clone();
-        let authorization = format!("Bearer {service}");
-        let body = axum::body::Bytes::from(create_body().to_string());
-        move || post_codespace(router.clone(), authorization.clone(), body.clone())
-    })
-    .await;
-    report("POST /codespaces (router)", routed, seconds);
-    let stored = drive(concurrency, seconds, {
-        let (store, row) = (Arc::clone(&store), Arc::clone(&row));
-        move || {
-            let (store, row) = (Arc::clone(&store), Arc::clone(&row));
-            let build = BuildRequest {
-                repository: "write-org/app".to_owned(),
-                repo_key: "app".to_owned(),
-                image: ImageRef::parse(IMAGE).expect("valid"),
-                source: ImageSource::Image,
-                billed_to_org: true,
-                billable_owner: "write-org".to_owned(),
-                default_image: default_image.clone(),
-                recovery_image: recovery_image.clone(),
-                log_so_far: Vec::new(),
-            };
-            async move {
-                let new = NewCodespace {
-                    id: new_codespace_id(),
-                    org_id: row.org_id,
-                    repo_id: row.repo_id,
-                    repository: "write-org/app".to_owned(),
-                    user: "mona".to_owned(),
-                };
-                let plan = Box::new(move |set: &_| plan_build(&build, set));
-                matches!(store.create_codespace(new, plan).await, Ok(Ok(_)))
-            }
-        }
-    })
-    .await;
-    report("Store::create_codespace", stored, seconds);
-    let looked_up = drive(concurrency, seconds, {
-        let (store, hash) = (Arc::clone(&store), hash_token(&service));
-        move || lookups(Arc::clone(&store), hash)
-    })
-    .await;
-    report("lookups before it (reads)", looked_up, seconds);
-    let per_bare = |(n, _): (u64, u64)| n as f64 / bare.0.max(1) as f64;
+    let rounds = env_number("ROUNDS", 3).max(1) as u32;
+    let only = std::env::var("PHASES").unwrap_or_default();
     println!(
-        "RATIO post_codespaces/bare_insert={:.3} store/bare_insert={:.3} \
-         lookups/bare_insert={:.3}",
-        per_bare(routed),
-        per_bare(stored),
-        per_bare(looked_up)
+        "POST /codespaces on PostgreSQL: {concurrency} concurrent, {seconds:?} a phase \
+         in {rounds} rounds"
     );
+    let mut phases: Vec<Phase> = vec![
+        Phase::new("bare insert", "bare", {
+            let (pool, row) = (pool.clone(), Arc::clone(&row));
+            move || Box::pin(bare_insert(pool.clone(), Arc::clone(&row))) as Op
+        }),
+        Phase::new("POST /codespaces (router)", "router", {
+            let router = router.clone();
+            let authorization = format!("Bearer {service}");
+            let body = axum::body::Bytes::from(create_body().to_string());
+            move || {
+                Box::pin(post_codespace(
+                    router.clone(),
+                    authorization.clone(),
+                    body.clone(),
+                )) as Op
+            }
+        }),
+        Phase::new("Store::create_codespace", "store", {
+            let (store, row) = (Arc::clone(&store), Arc::clone(&row));
+            move || {
+                let (store, row) = (Arc::clone(&store), Arc::clone(&row));
+                let build = BuildRequest {
+                    repository: "write-org/app".to_owned(),
+                    repo_key: "app".to_owned(),
+                    image: ImageRef::parse(IMAGE).expect("valid"),
+                    source: ImageSource::Image,
+                    billed_to_org: true,
+                    billable_owner: "write-org".to_owned(),
+                    default_image: default_image.clone(),
+                    recovery_image: recovery_image.clone(),
+                    log_so_far: Vec::new(),
+                };
+                Box::pin(async move {
+                    let new = NewCodespace {
+                        id: new_codespace_id(),
+                        org_id: row.org_id,
+                        repo_id: row.repo_id,
+                        repository: "write-org/app".to_owned(),
+                        user: "mona".to_owned(),
+                    };
+                    let plan = Box::new(move |set: &_| plan_build(&build, set));
+                    matches!(store.create_codespace(new, plan).await, Ok(Ok(_)))
+                }) as Op
+            }
+        }),
+        Phase::new("GET /healthz (router)", "healthz", {
+            let router = router.clone();
+            move || Box::pin(get_healthz(router.clone())) as Op
+        }),
+        Phase::new("lookups before it (reads)", "lookups", {
+            let (store, hash) = (Arc::clone(&store), hash_token(&service));
+            move || Box::pin(lookups(Arc::clone(&store), hash)) as Op
+        }),
+    ];
+    phases.retain(|p| only.is_empty() || only.split(',').any(|k| k == p.key));
+
+    // Phases take turns, a slice of each per round, so that what drifts during the run
+    // (the table and its indexes growing, checkpoints, other work on the machine) falls on
+    // every phase alike rather than on whichever ran last.
+    let slice = seconds / rounds;
+    for _ in 0..rounds {
+        for phase in &mut phases {
+            phase.run(concurrency, slice).await;
+        }
+    }
+    for phase in &phases {
+        phase.report(seconds);
+    }
+    let rate = |key: &str| phases.iter().find(|p| p.key == key).map(|p| p.ok as f64);
+    if let Some(bare) = rate("bare") {
+        let ratios: Vec<String> = [
+            ("router", "post_codespaces"),
+            ("store", "store"),
+            ("lookups", "lookups"),
+        ]
+        .iter()
+        .filter_map(|(key, label)| {
+            rate(key).map(|n| format!("{label}/bare_insert={:.3}", n / bare.max(1.0)))
+        })
+        .collect();
+        println!("RATIO {}", ratios.join(" "));
+    }
     Ok(())
+}
+
+type Op = Pin<Box<dyn Future<Output = bool> + Send>>;
+
+/// One kind of call, driven in slices; counts what it did and the CPU it and the machine
+/// spent meanwhile.
+struct Phase {
+    name: &'static str,
+    key: &'static str,
+    task: Arc<dyn Fn() -> Op + Send + Sync>,
+    ok: u64,
+    failed: u64,
+    /// CPU time of this process and of the whole machine (PostgreSQL included), in clock ticks.
+    own_ticks: u64,
+    machine_ticks: u64,
+}
+
+impl Phase {
+    fn new(
+        name: &'static str,
+        key: &'static str,
+        task: impl Fn() -> Op + Send + Sync + 'static,
+    ) -> Self {
+        Phase {
+            name,
+            key,
+            task: Arc::new(task),
+            ok: 0,
+            failed: 0,
+            own_ticks: 0,
+            machine_ticks: 0,
+        }
+    }
+
+    async fn run(&mut self, concurrency: usize, duration: Duration) {
+        // A short warm-up, not counted: connections open, caches fill.
+        run_for(
+            concurrency,
+            Duration::from_millis(300),
+            Arc::clone(&self.task),
+        )
+        .await;
+        let before = cpu_ticks();
+        let (ok, failed) = run_for(concurrency, duration, Arc::clone(&self.task)).await;
+        let after = cpu_ticks();
+        self.ok += ok;
+        self.failed += failed;
+        if let (Some(before), Some(after)) = (before, after) {
+            self.own_ticks += after.0.saturating_sub(before.0);
+            self.machine_ticks += after.1.saturating_sub(before.1);
+        }
+    }
+
+    fn report(&self, duration: Duration) {
+        let rate = self.ok as f64 / duration.as_secs_f64();
+        // Linux counts CPU time in hundredths of a second.
+        let per_call = |ticks: u64| ticks as f64 * 10_000.0 / self.ok.max(1) as f64;
+        println!(
+            "{:<28} {rate:>9.0} /s  ({} done, {} failed)  CPU a call: {:.1} us here, {:.1} us \
+             on the machine",
+            self.name,
+            self.ok,
+            self.failed,
+            per_call(self.own_ticks),
+            per_call(self.machine_ticks)
+        );
+    }
+}
+
+/// CPU time used so far by this process and by the whole machine, in clock ticks; `None`
+/// where `/proc` cannot tell.
+fn cpu_ticks() -> Option<(u64, u64)> {
+    let own = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name (which may hold spaces): utime and stime are 12th and 13th.
+    let fields: Vec<&str> = own.rsplit_once(')')?.1.split_whitespace().collect();
+    let own = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    let machine = std::fs::read_to_string("/proc/stat").ok()?;
+    let cpu: Vec<u64> = machine
+        .lines()
+        .next()?
+        .split_whitespace()
+        .skip(1)
+        .filter_map(|v| v.parse().ok())
+        .collect();
+    // user nice system idle iowait irq softirq steal: busy is all but idle and iowait.
+    let busy = cpu
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i != 3 && *i != 4)
+        .map(|(_, v)| v)
+        .sum();
+    Some((own, busy))
 }
 
 /// The codespace row as the service writes it, but for its id and timestamps.
@@ -224,26 +354,16 @@ async fn bare_insert(pool: PgPool, row: Arc<BareRow>) -> bool {
 }
 
 /// Runs `task` in `concurrency` loops for `duration`: (successes, failures).
-async fn drive<F, Fut>(concurrency: usize, duration: Duration, task: F) -> (u64, u64)
-where
-    F: Fn() -> Fut + Clone + Send + 'static,
-    Fut: Future<Output = bool> + Send,
-{
-    // A short warm-up: connections open, caches fill.
-    run_for(concurrency, Duration::from_millis(500), task.clone()).await;
-    run_for(concurrency, duration, task).await
-}
-
-async fn run_for<F, Fut>(concurrency: usize, duration: Duration, task: F) -> (u64, u64)
-where
-    F: Fn() -> Fut + Clone + Send + 'static,
-    Fut: Future<Output = bool> + Send,
-{
+async fn run_for(
+    concurrency: usize,
+    duration: Duration,
+    task: Arc<dyn Fn() -> Op + Send + Sync>,
+) -> (u64, u64) {
     let counts = Arc::new((AtomicU64::new(0), AtomicU64::new(0)));
     let deadline = Instant::now() + duration;
     let workers: Vec<_> = (0..concurrency)
         .map(|_| {
-            let (task, counts) = (task.clone(), Arc::clone(&counts));
+            let (task, counts) = (Arc::clone(&task), Arc::clone(&counts));
             tokio::spawn(async move {
                 while Instant::now() < deadline {
                     let counter = if task().await { &counts.0 } else { &counts.1 };
@@ -262,11 +382,6 @@ where
         counts.0.load(Ordering::Relaxed),
         counts.1.load(Ordering::Relaxed),
     )
-}
-
-fn report(name: &str, (ok, failed): (u64, u64), duration: Duration) {
-    let rate = ok as f64 / duration.as_secs_f64();
-    println!("{name:<28} {rate:>9.0} /s  ({ok} done, {failed} failed)");
 }
 
 async fn call(
@@ -360,6 +475,19 @@ async fn post_codespace(router: Router, authorization: String, body: axum::body:
         .unwrap_or_else(|never| match never {});
     let created = response.status() == StatusCode::CREATED;
     created && response.into_body().collect().await.is_ok()
+}
+
+async fn get_healthz(router: Router) -> bool {
+    let request = Request::builder()
+        .uri("/healthz")
+        .body(Body::empty())
+        .expect("a valid request");
+    let response = router
+        .oneshot(request)
+        .await
+        .unwrap_or_else(|never| match never {});
+    let ok = response.status() == StatusCode::OK;
+    ok && response.into_body().collect().await.is_ok()
 }
 
 async fn create_over_router(router: &Router, token: &str) -> Result<Value, Box<dyn Error>> {

@@ -29,31 +29,43 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 /// How long in-flight requests may take to drain after a shutdown signal.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(20);
 
-/// Shared by every handler; cheap to clone.
+/// Shared by every handler. One `Arc`, so that a clone (several a request: each middleware
+/// and extractor takes one) is a single counter increment.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+/// What [`AppState`] shares.
+pub struct Shared {
     pub store: Arc<dyn Store>,
     pub config: Arc<Config>,
     admin_token_hash: Option<[u8; 32]>,
     /// Set once shutdown begins: `/readyz` answers 503 from then on.
-    draining: Arc<AtomicBool>,
+    draining: AtomicBool,
     /// Permits for requests in flight; when none is left, requests are shed with a 503.
     in_flight: Arc<Semaphore>,
-    pub metrics: Arc<Metrics>,
+    pub metrics: Metrics,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
 }
 
 impl AppState {
     pub fn new(store: Arc<dyn Store>, config: Config) -> Self {
         let admin_token_hash = config.admin_token.as_deref().map(hash_token);
         let in_flight = Arc::new(Semaphore::new(config.max_concurrent_requests));
-        Self {
+        Self(Arc::new(Shared {
             store,
             config: Arc::new(config),
             admin_token_hash,
-            draining: Arc::new(AtomicBool::new(false)),
+            draining: AtomicBool::new(false),
             in_flight,
-            metrics: Arc::new(Metrics::default()),
-        }
+            metrics: Metrics::default(),
+        }))
     }
 
     /// Turns `/readyz` to 503 ahead of shutdown.
@@ -99,8 +111,7 @@ pub fn build_router(state: AppState) -> Router {
     router
         .fallback(crate::routes::not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .layer(middleware::from_fn_with_state(state.clone(), bound_work))
-        .layer(middleware::from_fn_with_state(state.clone(), measure))
+        .layer(middleware::from_fn_with_state(state.clone(), guard))
         .layer(
             // The span records the matched route, never headers: tokens stay out of logs.
             TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
@@ -115,29 +126,27 @@ pub fn build_router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Counts each request and its latency under its route template.
-async fn measure(State(state): State<AppState>, request: Request, next: Next) -> Response {
+/// Counts each request and its latency under its route template; sheds load past the
+/// concurrency limit and bounds each request's time, both with a 503 and `Retry-After`
+/// rather than an unbounded queue. Health checks are exempt from the bounds, so that an
+/// overloaded instance still reports itself alive. One middleware rather than two: each
+/// layer costs every request a boxed future and a clone of the service behind it.
+async fn guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let started = std::time::Instant::now();
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or("unmatched", MatchedPath::as_str)
-        .to_string();
-    let method = request.method().to_string();
-    let response = next.run(request).await;
+    // Both are cheap to clone (a shared string; a standard method is no allocation).
+    let route = request.extensions().get::<MatchedPath>().cloned();
+    let method = request.method().clone();
+    let response = bounded(&state, request, next).await;
     state.metrics.record_request(
-        &route,
-        &method,
+        route.as_ref().map_or("unmatched", MatchedPath::as_str),
+        method.as_str(),
         response.status().as_u16(),
         started.elapsed(),
     );
     response
 }
 
-/// Sheds load past the concurrency limit and bounds each request's time, both with a 503
-/// and `Retry-After` rather than an unbounded queue. Health checks are exempt, so that an
-/// overloaded instance still reports itself alive.
-async fn bound_work(State(state): State<AppState>, request: Request, next: Next) -> Response {
+async fn bounded(state: &AppState, request: Request, next: Next) -> Response {
     let path = request.uri().path();
     if matches!(path, "/healthz" | "/readyz" | "/metrics") {
         return next.run(request).await;

@@ -28,24 +28,39 @@ struct Histogram {
     sum: f64,
 }
 
+/// What one route template has seen.
+#[derive(Default)]
+struct RouteStats {
+    /// (method, status, count): a handful per route, so a list beats a map.
+    responses: Vec<(String, u16, u64)>,
+    latency: Histogram,
+}
+
 #[derive(Default)]
 pub struct Metrics {
-    /// (route, method, status) -> count.
-    requests: Mutex<BTreeMap<(String, String, u16), u64>>,
-    latency: Mutex<BTreeMap<String, Histogram>>,
+    /// Route template -> its counters. One lock a request, and no allocation once a route,
+    /// method and status have been seen: this runs on every request.
+    routes: Mutex<BTreeMap<String, RouteStats>>,
     decisions: [AtomicU64; 3],
 }
 
 impl Metrics {
     pub fn record_request(&self, route: &str, method: &str, status: u16, elapsed: Duration) {
-        let mut requests = self.requests.lock().unwrap_or_else(|e| e.into_inner());
-        *requests
-            .entry((route.to_string(), method.to_string(), status))
-            .or_default() += 1;
-        drop(requests);
         let seconds = elapsed.as_secs_f64();
-        let mut latency = self.latency.lock().unwrap_or_else(|e| e.into_inner());
-        let histogram = latency.entry(route.to_string()).or_default();
+        let mut routes = self.routes.lock().unwrap_or_else(|e| e.into_inner());
+        let stats = match routes.get_mut(route) {
+            Some(stats) => stats,
+            None => routes.entry(route.to_string()).or_default(),
+        };
+        match stats
+            .responses
+            .iter_mut()
+            .find(|(m, s, _)| *s == status && m == method)
+        {
+            Some((_, _, count)) => *count += 1,
+            None => stats.responses.push((method.to_string(), status, 1)),
+        }
+        let histogram = &mut stats.latency;
         for (bound, count) in BUCKETS.iter().zip(histogram.counts.iter_mut()) {
             if seconds <= *bound {
                 *count += 1;
@@ -64,25 +79,20 @@ impl Metrics {
         let mut out = String::new();
         out.push_str("# HELP http_requests_total HTTP requests by route, method and status.\n");
         out.push_str("# TYPE http_requests_total counter\n");
-        for ((route, method, status), count) in self
-            .requests
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .iter()
-        {
-            let _ = writeln!(
-                out,
-                "http_requests_total{{route=\"{route}\",method=\"{method}\",status=\"{status}\"}} {count}"
-            );
+        let routes = self.routes.lock().unwrap_or_else(|e| e.into_inner());
+        for (route, stats) in routes.iter() {
+            let mut responses: Vec<&(String, u16, u64)> = stats.responses.iter().collect();
+            responses.sort();
+            for (method, status, count) in responses {
+                let _ = writeln!(
+                    out,
+                    "http_requests_total{{route=\"{route}\",method=\"{method}\",status=\"{status}\"}} {count}"
+                );
+            }
         }
         out.push_str("# HELP http_request_duration_seconds Request latency by route.\n");
         out.push_str("# TYPE http_request_duration_seconds histogram\n");
-        for (route, histogram) in self
-            .latency
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .iter()
-        {
+        for (route, histogram) in routes.iter().map(|(route, stats)| (route, &stats.latency)) {
             for (bound, count) in BUCKETS.iter().zip(histogram.counts.iter()) {
                 let _ = writeln!(
                     out,

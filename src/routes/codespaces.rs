@@ -18,7 +18,7 @@ use crate::names::Name;
 use crate::policy::{refusal_message, CompiledPolicySet, ImageRef, ImageSource, Refused};
 use crate::provisioning::{new_codespace_id, plan_build, BuildRequest};
 use crate::routes::{idempotency, timestamp, ApiJson, ApiJsonBytes, Pagination};
-use crate::store::{BuildPlan, Codespace, NewCodespace, Org, Repo};
+use crate::store::{BuildPlan, Codespace, NewCodespace, Org, Repo, User};
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -193,9 +193,15 @@ fn configured_image(
     Ok((image, source))
 }
 
-/// Who pays: the org when its billing setting covers the user, the user otherwise.
-async fn billing_for(state: &AppState, org: &Org, user: &Name) -> Result<(bool, String), ApiError> {
-    let role = match state.store.find_user(user).await? {
+/// Who pays: the org when its billing setting covers the user, the user otherwise. `known`
+/// is the user's record, if the user is known.
+async fn billing_for(
+    state: &AppState,
+    org: &Org,
+    user: &Name,
+    known: Option<&User>,
+) -> Result<(bool, String), ApiError> {
+    let role = match known {
         Some(known) => state.store.role_of(org.id, known.id).await?,
         None => None,
     };
@@ -297,8 +303,9 @@ async fn create(
 ) -> Result<(StatusCode, Json<CodespaceResponse>), ApiError> {
     let user = Name::parse(&request.user)
         .map_err(|e| ApiError::invalid("Codespace", "user", e.to_string()))?;
+    let known = state.store.find_user(&user).await?;
     // A known user is shown as first written, whatever case the request used.
-    let user = match state.store.find_user(&user).await? {
+    let user = match &known {
         Some(known) => Name::parse(&known.login).unwrap_or(user),
         None => user,
     };
@@ -308,7 +315,7 @@ async fn create(
         request.devcontainer.as_ref(),
         request.dockerfile.as_deref(),
     )?;
-    let billing = billing_for(state, &org, &user).await?;
+    let billing = billing_for(state, &org, &user, known.as_ref()).await?;
     let plan_input = build_request(state, &org, &repo, image, source, billing, Vec::new());
     let new = NewCodespace {
         id: new_codespace_id(),
@@ -390,7 +397,8 @@ pub async fn rebuild_codespace(
     )?;
     let user = Name::parse(&existing.user)
         .map_err(|_| ApiError::Internal("stored codespace user is not a valid name".into()))?;
-    let billing = billing_for(&state, &org, &user).await?;
+    let known = state.store.find_user(&user).await?;
+    let billing = billing_for(&state, &org, &user, known.as_ref()).await?;
     let mut log = existing.creation_log;
     log.push("Full rebuild requested.".to_string());
     let plan_input = build_request(&state, &org, &repo, image, source, billing, log);
