@@ -3,10 +3,11 @@
 
 use std::collections::HashMap;
 use std::fmt::{self, Write as _};
+use std::hash::RandomState;
 
 use crate::policy::allowed_value::AllowedValue;
 use crate::policy::image_ref::ImageRef;
-use crate::policy::policy_index::CompiledPolicy;
+use crate::policy::policy_index::{CompiledPolicy, Probe};
 
 /// Which repositories a policy applies to.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -105,6 +106,9 @@ pub struct CompiledPolicySet {
     selected: HashMap<String, Vec<usize>>,
     /// Number of policies given to `compile`, constraining or not.
     policy_count: usize,
+    /// Hashes exact values for every policy of the set, so that a decision hashes the
+    /// image once, however many policies apply.
+    hasher: RandomState,
 }
 
 impl CompiledPolicySet {
@@ -125,8 +129,12 @@ impl CompiledPolicySet {
         };
         for (index, rules) in constraining.into_iter().enumerate() {
             let values = rules.base_images.unwrap_or_default();
-            set.policies
-                .push(CompiledPolicy::new(rules.id, rules.name, &values));
+            set.policies.push(CompiledPolicy::new(
+                rules.id,
+                rules.name,
+                &values,
+                &set.hasher,
+            ));
             match rules.target {
                 Target::AllRepositories => set.all_repositories.push(index),
                 Target::SelectedRepositories(repos) => {
@@ -156,10 +164,11 @@ impl CompiledPolicySet {
             .collect();
         // Both lists are ascending and disjoint; sorting restores id order.
         applicable.sort_unstable();
+        let probe = Probe::new(&self.hasher, image.as_str());
         let verdicts: Vec<PolicyVerdict<'a>> = applicable
             .into_iter()
             .filter_map(|index| self.policies.get(index))
-            .map(|policy| policy.verdict(image.as_str()))
+            .map(|policy| policy.verdict(&probe))
             .collect();
         Decision {
             allowed: verdicts.iter().all(|v| v.allowed),
@@ -172,12 +181,13 @@ impl CompiledPolicySet {
     /// same rule, without building a verdict for every policy.
     pub fn refused_by(&self, repo_key: &str, image: &ImageRef) -> Vec<i64> {
         let selected = self.selected.get(repo_key).map_or(&[][..], Vec::as_slice);
+        let probe = Probe::new(&self.hasher, image.as_str());
         let mut refusing: Vec<i64> = self
             .all_repositories
             .iter()
             .chain(selected)
             .filter_map(|&index| self.policies.get(index))
-            .filter(|policy| !policy.allows(image.as_str()))
+            .filter(|policy| !policy.allows(&probe))
             .map(|policy| policy.id())
             .collect();
         refusing.sort_unstable();
