@@ -47,7 +47,7 @@ impl CompiledPolicy {
         values: &[AllowedValue],
         hasher: &RandomState,
     ) -> Self {
-        let mut exact = HashTable::new();
+        let mut exact: HashTable<Box<str>> = HashTable::new();
         let mut prefixes = Vec::new();
         for value in values {
             if value.is_prefix() {
@@ -55,12 +55,9 @@ impl CompiledPolicy {
             } else {
                 let value = value.as_str();
                 let hash = hasher.hash_one(value);
-                if let Entry::Vacant(slot) = exact.entry(
-                    hash,
-                    |v: &Box<str>| **v == *value,
-                    |v| hasher.hash_one(&**v),
-                ) {
-                    slot.insert(value.into());
+                let entry = exact.entry(hash, |v| **v == *value, |v| hasher.hash_one(&**v));
+                if let Entry::Vacant(slot) = entry {
+                    slot.insert(Box::from(value));
                 }
             }
         }
