@@ -155,13 +155,7 @@ impl CompiledPolicySet {
     /// Decides whether the repository `repo_key` (lowercased by the caller) may
     /// use `image`: every applicable policy must allow it.
     pub fn decide<'a>(&'a self, repo_key: &str, image: &'a ImageRef) -> Decision<'a> {
-        let selected = self.selected.get(repo_key).map_or(&[][..], Vec::as_slice);
-        let mut applicable: Vec<usize> = self
-            .all_repositories
-            .iter()
-            .chain(selected)
-            .copied()
-            .collect();
+        let mut applicable: Vec<usize> = self.applicable(repo_key).collect();
         // Both lists are ascending and disjoint; sorting restores id order.
         applicable.sort_unstable();
         let probe = Probe::new(&self.hasher, image.as_str());
@@ -180,18 +174,22 @@ impl CompiledPolicySet {
     /// image is allowed. The creation path's form of [`CompiledPolicySet::decide`]: the
     /// same rule, without building a verdict for every policy.
     pub fn refused_by(&self, repo_key: &str, image: &ImageRef) -> Vec<i64> {
-        let selected = self.selected.get(repo_key).map_or(&[][..], Vec::as_slice);
         let probe = Probe::new(&self.hasher, image.as_str());
         let mut refusing: Vec<i64> = self
-            .all_repositories
-            .iter()
-            .chain(selected)
-            .filter_map(|&index| self.policies.get(index))
+            .applicable(repo_key)
+            .filter_map(|index| self.policies.get(index))
             .filter(|policy| !policy.allows(&probe))
             .map(|policy| policy.id())
             .collect();
         refusing.sort_unstable();
         refusing
+    }
+
+    /// Indices of the policies that apply to `repo_key`: the org-wide ones, then the ones
+    /// naming it. Each part is ascending; the whole is not.
+    fn applicable(&self, repo_key: &str) -> impl Iterator<Item = usize> + '_ {
+        let selected = self.selected.get(repo_key).map_or(&[][..], Vec::as_slice);
+        self.all_repositories.iter().chain(selected).copied()
     }
 
     /// Number of policies given to [`CompiledPolicySet::compile`], including
