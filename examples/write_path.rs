@@ -469,12 +469,7 @@ async fn post_codespace(router: Router, authorization: String, body: axum::body:
         .header("content-type", "application/json")
         .body(Body::from(body))
         .expect("a valid request");
-    let response = router
-        .oneshot(request)
-        .await
-        .unwrap_or_else(|never| match never {});
-    let created = response.status() == StatusCode::CREATED;
-    created && response.into_body().collect().await.is_ok()
+    answered(router, request, StatusCode::CREATED).await
 }
 
 async fn get_healthz(router: Router) -> bool {
@@ -482,12 +477,17 @@ async fn get_healthz(router: Router) -> bool {
         .uri("/healthz")
         .body(Body::empty())
         .expect("a valid request");
+    answered(router, request, StatusCode::OK).await
+}
+
+/// Whether the router answered `request` with `expected`; the answer's bytes are read but
+/// not parsed.
+async fn answered(router: Router, request: Request<Body>, expected: StatusCode) -> bool {
     let response = router
         .oneshot(request)
         .await
         .unwrap_or_else(|never| match never {});
-    let ok = response.status() == StatusCode::OK;
-    ok && response.into_body().collect().await.is_ok()
+    response.status() == expected && response.into_body().collect().await.is_ok()
 }
 
 async fn create_over_router(router: &Router, token: &str) -> Result<Value, Box<dyn Error>> {
