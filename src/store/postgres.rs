@@ -58,4 +58,5 @@ super::sql::impl_sql_store! {
     for_share = " FOR SHARE",
     for_update = " FOR UPDATE",
     notify = "SELECT pg_notify('base_image_policy_changes', '')",
+    json_array_agg = "json_agg",
 }

@@ -52,4 +52,5 @@ super::sql::impl_sql_store! {
     for_share = "",
     for_update = "",
     notify = "",
+    json_array_agg = "json_group_array",
 }

@@ -77,6 +77,31 @@ backend_tests! {
         assert_eq!(verdict["policies"].as_array().unwrap().len(), 1);
     }
 
+    async fn repositories_come_back_in_name_order_and_values_as_given(app) {
+        app.octo_org().await;
+        // Created after repo-a and repo-b: neither id order nor byte order is name order.
+        app.add_repo("octo-org", "Zed").await;
+        app.add_repo("octo-org", "aaa").await;
+        let mut body = approved_images();
+        body["repositories"] = json!(["repo-b", "zed", "aaa", "REPO-A"]);
+        let values = json!(["z.io/a:1", "a.io/*", "m.io/b:2", "b.io/c*"]);
+        body["constraints"]["base_images"]["allowed_values"] = values.clone();
+        let policy = app.create_policy("octo-org", body).await;
+        // A second policy in between, so that each policy's items are its own.
+        app.allow_org_wide("octo-org", &["node:18"]).await;
+
+        let fetched = app.get(&format!("{POLICIES}/{}", policy["id"]), &app.admin).await;
+        assert_eq!(fetched.body["repositories"], json!(["aaa", "repo-a", "repo-b", "Zed"]));
+        assert_eq!(fetched.body["constraints"]["base_images"]["allowed_values"], values);
+        let list = app.get(POLICIES, &app.admin).await;
+        assert_eq!(list.body["policies"][0], fetched.body);
+        assert_eq!(list.body["policies"][1]["repositories"], json!([]));
+        assert_eq!(
+            list.body["policies"][1]["constraints"]["base_images"]["allowed_values"],
+            json!(["node:18"])
+        );
+    }
+
     async fn an_all_repositories_policy_has_no_repositories(app) {
         app.octo_org().await;
         let policy = app.allow_org_wide("octo-org", &["node:18"]).await;

@@ -69,10 +69,17 @@ macro_rules! impl_part {
                 page: Option<PageRequest>,
             ) -> StoreResult<Vec<Policy>> {
                 let (limit, offset) = page.map_or((i64::MAX, 0), |p| (p.per_page, p.offset()));
-                let selected = "SELECT id FROM policies WHERE org_id = $1 \
-                    AND ($2 IS NULL OR id = $2) ORDER BY id LIMIT $3 OFFSET $4";
+                // One row per policy, its items aggregated into JSON arrays (see `PolicyRow`).
                 let rows: Vec<PolicyRow> = sqlx::query_as(&format!(
-                    "SELECT {POLICY_COLUMNS} FROM policies WHERE id IN ({selected}) ORDER BY id"
+                    "SELECT {POLICY_COLUMNS}, \
+                     COALESCE(CAST((SELECT {JSON_ARRAY_AGG}(r.name ORDER BY r.name_key) \
+                         FROM policy_repos pr JOIN repos r ON r.id = pr.repo_id \
+                         WHERE pr.policy_id = p.id) AS TEXT), '[]') AS repositories, \
+                     COALESCE(CAST((SELECT {JSON_ARRAY_AGG}(v.value ORDER BY v.position) \
+                         FROM policy_allowed_values v \
+                         WHERE v.policy_id = p.id) AS TEXT), '[]') AS allowed_values \
+                     FROM policies p WHERE p.org_id = $1 AND ($2 IS NULL OR p.id = $2) \
+                     ORDER BY p.id LIMIT $3 OFFSET $4"
                 ))
                 .bind(org_id)
                 .bind(policy_id)
@@ -80,30 +87,8 @@ macro_rules! impl_part {
                 .bind(offset)
                 .fetch_all(&mut *conn)
                 .await?;
-                let mut policies =
+                let policies =
                     rows.into_iter().map(PolicyRow::into_policy).collect::<StoreResult<Vec<_>>>()?;
-                let repos: Vec<PolicyItemRow> = sqlx::query_as(&format!(
-                    "SELECT pr.policy_id, r.name AS item FROM policy_repos pr \
-                     JOIN repos r ON r.id = pr.repo_id \
-                     WHERE pr.policy_id IN ({selected}) ORDER BY pr.policy_id, r.name_key"
-                ))
-                .bind(org_id)
-                .bind(policy_id)
-                .bind(limit)
-                .bind(offset)
-                .fetch_all(&mut *conn)
-                .await?;
-                let values: Vec<PolicyItemRow> = sqlx::query_as(&format!(
-                    "SELECT policy_id, value AS item FROM policy_allowed_values \
-                     WHERE policy_id IN ({selected}) ORDER BY policy_id, position"
-                ))
-                .bind(org_id)
-                .bind(policy_id)
-                .bind(limit)
-                .bind(offset)
-                .fetch_all(&mut *conn)
-                .await?;
-                attach_items(&mut policies, repos, values);
                 Ok(policies)
             }
 

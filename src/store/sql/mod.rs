@@ -2,8 +2,9 @@
 //!
 //! PostgreSQL and SQLite read the same SQL here (`$n` parameters, `RETURNING`,
 //! `ON CONFLICT`); what differs is passed in: how a writing transaction begins and the
-//! row-locking suffixes, and the statement that tells other instances of a change (PostgreSQL's
-//! `pg_notify`; none for SQLite, which one process owns). SQLite has no row locks: its writing transactions begin
+//! row-locking suffixes, the statement that tells other instances of a change (PostgreSQL's
+//! `pg_notify`; none for SQLite, which one process owns), and the name of the aggregate that
+//! builds a JSON array (`json_agg`, `json_group_array`). SQLite has no row locks: its writing transactions begin
 //! `IMMEDIATE`, which takes the database's write lock at once and so serializes them.
 //! A macro rather than a generic impl, because sqlx's per-database trait bounds would
 //! drown the queries.
@@ -21,7 +22,8 @@ macro_rules! impl_sql_store {
         begin_write = $begin:literal,
         for_share = $share:literal,
         for_update = $update:literal,
-        notify = $notify:literal $(,)?
+        notify = $notify:literal,
+        json_array_agg = $json_array_agg:literal $(,)?
     ) => {
         use std::sync::Arc;
 
@@ -42,6 +44,9 @@ macro_rules! impl_sql_store {
 
         const POLICY_COLUMNS: &str =
             "id, name, target, has_base_images, version, created_at, updated_at";
+
+        /// The aggregate that collects text values into a JSON array, `ORDER BY` allowed.
+        const JSON_ARRAY_AGG: &str = $json_array_agg;
 
         $crate::store::sql::impl_sql_store! {
             @parts [helpers access orgs policies codespaces]
