@@ -2,7 +2,7 @@
 //! and site admins call these.
 
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::{Deserialize, Serialize};
@@ -13,11 +13,13 @@ use crate::auth::{authorize_org, Caller, OrgAccess};
 use crate::billing::{billed_to_org, BillingMode};
 use crate::devcontainer::{read_config, ConfiguredImage};
 use crate::error::{ApiError, ErrorBody};
+use crate::json::{write_str, write_str_array};
 use crate::metrics::Outcome;
 use crate::names::Name;
 use crate::policy::{refusal_message, CompiledPolicySet, ImageRef, ImageSource, Refused};
 use crate::provisioning::{new_codespace_id, plan_build, BuildRequest};
-use crate::routes::{idempotency, timestamp, ApiJson, ApiJsonBytes, Pagination};
+use crate::routes::idempotency::{self, IdempotencyHeaders};
+use crate::routes::{timestamp, ApiJson, ApiJsonBytes, Pagination};
 use crate::store::{BuildPlan, Codespace, NewCodespace, Org, Repo, User};
 
 #[derive(Deserialize, ToSchema)]
@@ -96,6 +98,44 @@ impl From<Codespace> for CodespaceResponse {
             updated_at: timestamp(codespace.updated_at),
         }
     }
+}
+
+/// The answer about one codespace: the document [`CodespaceResponse`] serializes to, written
+/// directly (creation is the hot path; a test holds the two to byte equality).
+fn codespace_answer(status: StatusCode, codespace: &Codespace) -> Response {
+    let mut out = Vec::with_capacity(384);
+    out.extend_from_slice(b"{\"id\":");
+    write_str(&mut out, &codespace.id, "");
+    out.extend_from_slice(b",\"repository\":");
+    write_str(&mut out, &codespace.repository, "");
+    out.extend_from_slice(b",\"user\":");
+    write_str(&mut out, &codespace.user, "");
+    out.extend_from_slice(b",\"billable_owner\":");
+    write_str(&mut out, &codespace.billable_owner, "");
+    out.extend_from_slice(b",\"image\":");
+    write_str(&mut out, &codespace.image, "");
+    out.extend_from_slice(b",\"image_source\":");
+    write_str(&mut out, codespace.image_source.as_str(), "");
+    out.extend_from_slice(if codespace.recovery_mode {
+        b",\"recovery_mode\":true,\"creation_log\":"
+    } else {
+        b",\"recovery_mode\":false,\"creation_log\":"
+    });
+    write_str_array(&mut out, &codespace.creation_log);
+    out.extend_from_slice(b",\"created_at\":");
+    write_str(&mut out, &timestamp(codespace.created_at), "");
+    out.extend_from_slice(b",\"updated_at\":");
+    write_str(&mut out, &timestamp(codespace.updated_at), "");
+    out.push(b'}');
+    (
+        status,
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        out,
+    )
+        .into_response()
 }
 
 #[derive(Serialize, ToSchema)]
@@ -279,11 +319,11 @@ fn build_request(
 pub async fn create_codespace(
     State(state): State<AppState>,
     caller: Caller,
-    headers: HeaderMap,
+    headers: IdempotencyHeaders,
     ApiJsonBytes(request, bytes): ApiJsonBytes<CreateCodespace>,
 ) -> Result<Response, ApiError> {
     caller.require_codespaces_service()?;
-    let key = idempotency::key(&headers)?;
+    let key = headers.key()?;
     let work = || async { create(&state, request).await.into_response() };
     match key {
         None => Ok(work().await),
@@ -297,10 +337,7 @@ pub async fn create_codespace(
     }
 }
 
-async fn create(
-    state: &AppState,
-    request: CreateCodespace,
-) -> Result<(StatusCode, Json<CodespaceResponse>), ApiError> {
+async fn create(state: &AppState, request: CreateCodespace) -> Result<Response, ApiError> {
     let user = Name::parse(&request.user)
         .map_err(|e| ApiError::invalid("Codespace", "user", e.to_string()))?;
     let known = state.store.find_user(&user).await?;
@@ -329,7 +366,7 @@ async fn create(
     match state.store.create_codespace(new, plan).await? {
         Ok(codespace) => {
             log_decision(state, &org, &codespace, &judged);
-            Ok((StatusCode::CREATED, Json(codespace.into())))
+            Ok(codespace_answer(StatusCode::CREATED, &codespace))
         }
         Err(refusal) => Err(refused(state, refusal, &org, &repo)),
     }
@@ -344,11 +381,10 @@ pub async fn get_codespace(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-) -> Result<Json<CodespaceResponse>, ApiError> {
+) -> Result<Response, ApiError> {
     caller.require_codespaces_service()?;
-    Ok(Json(
-        state.store.get_codespace(check_id(&id)?).await?.into(),
-    ))
+    let codespace = state.store.get_codespace(check_id(&id)?).await?;
+    Ok(codespace_answer(StatusCode::OK, &codespace))
 }
 
 /// Rebuilds a codespace. A full rebuild applies the policy in force now, exactly as
@@ -366,7 +402,7 @@ pub async fn rebuild_codespace(
     caller: Caller,
     Path(id): Path<String>,
     ApiJson(request): ApiJson<RebuildCodespace>,
-) -> Result<Json<CodespaceResponse>, ApiError> {
+) -> Result<Response, ApiError> {
     caller.require_codespaces_service()?;
     let id = check_id(&id)?.to_string();
     if !matches!(
@@ -385,9 +421,8 @@ pub async fn rebuild_codespace(
             "Rebuilt from the cached image '{}'; organization policies apply on creation and full rebuilds.",
             existing.image
         );
-        return Ok(Json(
-            state.store.append_codespace_log(&id, &line).await?.into(),
-        ));
+        let codespace = state.store.append_codespace_log(&id, &line).await?;
+        return Ok(codespace_answer(StatusCode::OK, &codespace));
     }
     let (org, repo) = find_repository(&state, &existing.repository).await?;
     let (image, source) = configured_image(
@@ -407,7 +442,7 @@ pub async fn rebuild_codespace(
     match state.store.rebuild_codespace(&id, plan).await? {
         Ok(codespace) => {
             log_decision(&state, &org, &codespace, &judged);
-            Ok(Json(codespace.into()))
+            Ok(codespace_answer(StatusCode::OK, &codespace))
         }
         Err(refusal) => Err(refused(&state, refusal, &org, &repo)),
     }
@@ -434,4 +469,63 @@ pub async fn list_org_codespaces(
         total_count: page.total_count,
         codespaces: page.items.into_iter().map(Into::into).collect(),
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+    use http_body_util::BodyExt;
+
+    async fn written(codespace: &Codespace) -> String {
+        let response = codespace_answer(StatusCode::CREATED, codespace);
+        assert_eq!(response.status(), StatusCode::CREATED);
+        assert_eq!(response.headers()[header::CONTENT_TYPE], "application/json");
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        String::from_utf8(bytes.to_vec()).unwrap()
+    }
+
+    fn codespace(text: &str, recovery_mode: bool, log: Vec<String>) -> Codespace {
+        Codespace {
+            id: format!("cs_{text}"),
+            org_id: 7,
+            repository: format!("octo-org/{text}"),
+            user: text.to_string(),
+            billable_owner: text.to_string(),
+            image: format!("{text}:1"),
+            image_source: ImageSource::Dockerfile,
+            recovery_mode,
+            creation_log: log,
+            created_at: chrono::Utc.with_ymd_and_hms(2026, 1, 2, 3, 4, 5).unwrap(),
+            updated_at: chrono::Utc::now(),
+        }
+    }
+
+    #[tokio::test]
+    async fn the_written_answer_is_the_derived_one() {
+        let every_ascii: String = (0u8..=0x7f).map(char::from).collect();
+        for text in [
+            "app",
+            every_ascii.as_str(),
+            "unicode café ✓ 😀 \u{2028}",
+            "",
+        ] {
+            for (recovery, log) in [
+                (false, vec![]),
+                (
+                    true,
+                    vec![
+                        text.to_string(),
+                        "Recovery mode.".to_string(),
+                        String::new(),
+                    ],
+                ),
+            ] {
+                let codespace = codespace(text, recovery, log);
+                let derived =
+                    serde_json::to_string(&CodespaceResponse::from(codespace.clone())).unwrap();
+                assert_eq!(written(&codespace).await, derived);
+            }
+        }
+    }
 }

@@ -32,8 +32,12 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJsonBytes<T> {
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
-        let (parts, body) = request.into_parts();
-        let bytes = Bytes::from_request(Request::from_parts(parts.clone(), body), state)
+        // The body limit travels in the extensions, and the JSON check afterwards reads only
+        // the headers: the parts are moved rather than copied, since creation is the hot path.
+        let (mut parts, body) = request.into_parts();
+        let mut for_body = Request::new(body);
+        *for_body.extensions_mut() = std::mem::take(&mut parts.extensions);
+        let bytes = Bytes::from_request(for_body, state)
             .await
             .map_err(|rejection| {
                 if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {

@@ -168,12 +168,14 @@ impl TryFrom<CodespaceRow> for Codespace {
     }
 }
 
-pub fn encode_log(lines: &[String]) -> StoreResult<String> {
-    serde_json::to_string(lines).map_err(|e| StoreError::Internal(e.to_string()))
+/// A creation log as the column stores it: a JSON array of its lines.
+pub fn encode_log(lines: &[String]) -> String {
+    let mut out = Vec::with_capacity(lines.iter().map(|l| l.len() + 3).sum::<usize>() + 2);
+    crate::json::write_str_array(&mut out, lines);
+    // Escaping keeps the text UTF-8; the lossy conversion never replaces anything.
+    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
-/// Attaches repository names and allowed values, read as (policy id, item) rows in order,
-/// to their policies.
 #[derive(sqlx::FromRow)]
 pub struct AuditRow {
     pub id: i64,

@@ -9,6 +9,7 @@
 use serde::{Serialize, Serializer};
 use utoipa::ToSchema;
 
+use crate::json::{write_int, write_str};
 use crate::policy::{refusal_message, Decision, ImageRef, MatchedValue};
 
 #[derive(Serialize, ToSchema)]
@@ -78,7 +79,7 @@ pub fn write_evaluate_answer(decision: &Decision<'_>, image: &ImageRef) -> Vec<u
             out.push(b',');
         }
         out.extend_from_slice(b"{\"id\":");
-        out.extend_from_slice(itoa::Buffer::new().format(verdict.policy_id).as_bytes());
+        write_int(&mut out, verdict.policy_id);
         out.extend_from_slice(b",\"name\":");
         write_str(&mut out, verdict.policy_name, "");
         out.extend_from_slice(if verdict.allowed {
@@ -96,57 +97,6 @@ pub fn write_evaluate_answer(decision: &Decision<'_>, image: &ImageRef) -> Vec<u
     out.extend_from_slice(b"]}");
     out
 }
-
-/// Writes `text` followed by `suffix` (plain ASCII) as one JSON string, escaped as JSON
-/// requires: quotes, backslashes and control characters.
-fn write_str(out: &mut Vec<u8>, text: &str, suffix: &str) {
-    out.push(b'"');
-    let bytes = text.as_bytes();
-    // Names and image references seldom need escaping. The check has no early exit, so
-    // that the compiler can test many bytes at once.
-    let clean = bytes
-        .iter()
-        .fold(true, |clean, &byte| clean & !needs_escape(byte));
-    if clean {
-        out.extend_from_slice(bytes);
-    } else {
-        write_escaped(out, bytes);
-    }
-    out.extend_from_slice(suffix.as_bytes());
-    out.push(b'"');
-}
-
-fn needs_escape(byte: u8) -> bool {
-    byte < 0x20 || byte == b'"' || byte == b'\\'
-}
-
-/// The escaping `serde_json` does: short escapes where JSON has them, `\u00XX` otherwise.
-fn write_escaped(out: &mut Vec<u8>, bytes: &[u8]) {
-    for &byte in bytes {
-        let short: &[u8] = match byte {
-            b'"' => b"\\\"",
-            b'\\' => b"\\\\",
-            b'\n' => b"\\n",
-            b'\r' => b"\\r",
-            b'\t' => b"\\t",
-            0x08 => b"\\b",
-            0x0c => b"\\f",
-            0x00..=0x1f => {
-                out.extend_from_slice(b"\\u00");
-                out.push(HEX[usize::from(byte >> 4)]);
-                out.push(HEX[usize::from(byte & 0xf)]);
-                continue;
-            }
-            _ => {
-                out.push(byte);
-                continue;
-            }
-        };
-        out.extend_from_slice(short);
-    }
-}
-
-const HEX: &[u8; 16] = b"0123456789abcdef";
 
 #[cfg(test)]
 mod tests {

@@ -39,7 +39,7 @@ macro_rules! impl_part {
                 .bind(&build.image)
                 .bind(build.image_source.as_str())
                 .bind(build.recovery_mode)
-                .bind(encode_log(&build.creation_log)?)
+                .bind(encode_log(&build.creation_log))
                 .bind(now)
                 .bind(version)
                 .execute(executor)
@@ -141,7 +141,7 @@ macro_rules! impl_part {
                 .bind(&build.image)
                 .bind(build.image_source.as_str())
                 .bind(build.recovery_mode)
-                .bind(encode_log(&build.creation_log)?)
+                .bind(encode_log(&build.creation_log))
                 .bind(Utc::now())
                 .bind(id)
                 .execute(&mut *tx)
@@ -164,7 +164,7 @@ macro_rules! impl_part {
                     .map_err(|e| StoreError::Internal(e.to_string()))?;
                 lines.push(line.to_string());
                 sqlx::query("UPDATE codespaces SET creation_log = $1, updated_at = $2 WHERE id = $3")
-                    .bind(encode_log(&lines)?)
+                    .bind(encode_log(&lines))
                     .bind(Utc::now())
                     .bind(id)
                     .execute(&mut *tx)
