@@ -70,16 +70,30 @@ macro_rules! impl_part {
             ) -> StoreResult<Vec<Policy>> {
                 let (limit, offset) = page.map_or((i64::MAX, 0), |p| (p.per_page, p.offset()));
                 // One row per policy, its items aggregated into JSON arrays (see `PolicyRow`).
+                // Set-based rather than a subquery per policy: PostgreSQL planned those on the
+                // statistics of a freshly loaded table, and scanned every repository once per
+                // policy (a second for an org of 1,000 policies). The repositories' `org_id`
+                // (always the policy's org) lets it hash the org's repositories once instead of
+                // probing the index 20,000 times.
+                let selected = "SELECT id FROM policies WHERE org_id = $1 \
+                    AND ($2 IS NULL OR id = $2) ORDER BY id LIMIT $3 OFFSET $4";
                 let rows: Vec<PolicyRow> = sqlx::query_as(&format!(
                     "SELECT {POLICY_COLUMNS}, \
-                     COALESCE(CAST((SELECT {JSON_ARRAY_AGG}(r.name ORDER BY r.name_key) \
-                         FROM policy_repos pr JOIN repos r ON r.id = pr.repo_id \
-                         WHERE pr.policy_id = p.id) AS TEXT), '[]') AS repositories, \
-                     COALESCE(CAST((SELECT {JSON_ARRAY_AGG}(v.value ORDER BY v.position) \
+                     COALESCE(CAST(repo_lists.items AS TEXT), '[]') AS repositories, \
+                     COALESCE(CAST(value_lists.items AS TEXT), '[]') AS allowed_values \
+                     FROM policies p \
+                     LEFT JOIN (SELECT pr.policy_id, \
+                             {JSON_ARRAY_AGG}(r.name ORDER BY r.name_key) AS items \
+                         FROM policy_repos pr \
+                         JOIN repos r ON r.id = pr.repo_id AND r.org_id = $1 \
+                         WHERE pr.policy_id IN ({selected}) GROUP BY pr.policy_id) repo_lists \
+                         ON repo_lists.policy_id = p.id \
+                     LEFT JOIN (SELECT v.policy_id, \
+                             {JSON_ARRAY_AGG}(v.value ORDER BY v.position) AS items \
                          FROM policy_allowed_values v \
-                         WHERE v.policy_id = p.id) AS TEXT), '[]') AS allowed_values \
-                     FROM policies p WHERE p.org_id = $1 AND ($2 IS NULL OR p.id = $2) \
-                     ORDER BY p.id LIMIT $3 OFFSET $4"
+                         WHERE v.policy_id IN ({selected}) GROUP BY v.policy_id) value_lists \
+                         ON value_lists.policy_id = p.id \
+                     WHERE p.id IN ({selected}) ORDER BY p.id"
                 ))
                 .bind(org_id)
                 .bind(policy_id)
