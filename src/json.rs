@@ -2,12 +2,17 @@
 //! creation), where `serde_json`'s generic serializer cost more than the work around it.
 //! Each writer has a test holding it to byte equality with `serde_json`.
 
-/// Writes `text` followed by `suffix` as one JSON string, escaped as `serde_json` escapes:
-/// quotes, backslashes and control characters.
-pub fn write_str(out: &mut Vec<u8>, text: &str, suffix: &str) {
+// `#[inline]` throughout: these are called once a field on the hot paths, from other modules,
+// which a release build may put in other codegen units where they would not be inlined.
+
+/// Writes `text` followed by `suffix` as one JSON string, `text` escaped as `serde_json`
+/// escapes (quotes, backslashes and control characters); `suffix` is plain ASCII (`*`, say)
+/// and written as it is.
+#[inline]
+pub fn write_str(out: &mut Vec<u8>, text: &str, suffix: &'static str) {
     out.push(b'"');
     write_str_body(out, text);
-    write_str_body(out, suffix);
+    out.extend_from_slice(suffix.as_bytes());
     out.push(b'"');
 }
 
@@ -24,10 +29,12 @@ pub fn write_str_array(out: &mut Vec<u8>, items: &[String]) {
 }
 
 /// Writes `value` in decimal.
+#[inline]
 pub fn write_int(out: &mut Vec<u8>, value: i64) {
     out.extend_from_slice(itoa::Buffer::new().format(value).as_bytes());
 }
 
+#[inline]
 fn write_str_body(out: &mut Vec<u8>, text: &str) {
     let bytes = text.as_bytes();
     // Names and image references seldom need escaping. The check has no early exit, so
@@ -42,6 +49,7 @@ fn write_str_body(out: &mut Vec<u8>, text: &str) {
     }
 }
 
+#[inline]
 fn needs_escape(byte: u8) -> bool {
     byte < 0x20 || byte == b'"' || byte == b'\\'
 }
