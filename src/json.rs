@@ -86,7 +86,7 @@ const HEX: &[u8; 16] = b"0123456789abcdef";
 mod tests {
     use super::*;
 
-    fn written(text: &str, suffix: &str) -> String {
+    fn written(text: &str, suffix: &'static str) -> String {
         let mut out = Vec::new();
         write_str(&mut out, text, suffix);
         String::from_utf8(out).unwrap()
