@@ -10,13 +10,14 @@
 //! to the database again, and fail closed there.
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use crate::billing::Role;
 use crate::policy::CompiledPolicySet;
-use crate::store::{Org, Repo, TokenRecord, User};
+use crate::store::{Org, Repo, StoreResult, TokenRecord, User};
 
 /// How long one heartbeat of the change listener keeps the cache trusted.
 pub const FRESHNESS: Duration = Duration::from_millis(1500);
@@ -115,6 +116,25 @@ impl ReadCache {
         ))
     }
 
+    /// A read through the cache: the cached answer if the cache may give one; otherwise
+    /// `read`, started only after a ticket is taken, and what it found handed to `put` unless
+    /// a change raced it. Every cached read goes through here, so that the ticket always
+    /// comes first.
+    pub async fn read_through<V: Clone>(
+        &self,
+        look: impl FnOnce(&Maps) -> Option<V>,
+        read: impl Future<Output = StoreResult<V>>,
+        put: impl FnOnce(&mut Maps, V),
+    ) -> StoreResult<V> {
+        if let Some(found) = self.get(look) {
+            return Ok(found);
+        }
+        let ticket = self.ticket();
+        let value = read.await?;
+        self.keep(ticket, |maps| put(maps, value.clone()));
+        Ok(value)
+    }
+
     /// Keeps what a read found, unless the cache was cleared since its ticket was taken.
     pub fn keep(&self, ticket: Ticket, put: impl FnOnce(&mut Maps)) {
         let Ticket(Some(generation)) = ticket else {
@@ -159,6 +179,37 @@ mod tests {
             m.orgs.insert("a".into(), org(1));
         });
         assert!(cache.get(|m| m.orgs.get("a").cloned()).is_none());
+    }
+
+    #[tokio::test]
+    async fn a_read_through_takes_its_ticket_before_reading() {
+        let cache = ReadCache::always_current();
+        let look = |m: &Maps| m.orgs.get("a").cloned();
+        let put = |m: &mut Maps, org: Org| {
+            m.orgs.insert("a".into(), org);
+        };
+        // A write commits while the read is in flight: what the read found is not kept.
+        let raced = cache
+            .read_through(
+                look,
+                async {
+                    cache.clear();
+                    Ok(org(1))
+                },
+                put,
+            )
+            .await;
+        assert_eq!(raced.unwrap().id, 1);
+        assert!(cache.get(look).is_none());
+        // Nothing raced: kept, and answered from the cache without reading.
+        cache
+            .read_through(look, async { Ok(org(2)) }, put)
+            .await
+            .unwrap();
+        let cached = cache
+            .read_through(look, async { panic!("read again") }, put)
+            .await;
+        assert_eq!(cached.unwrap().id, 2);
     }
 
     #[test]

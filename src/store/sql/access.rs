@@ -23,26 +23,28 @@ macro_rules! impl_part {
             }
 
             async fn find_token(&self, token_hash: &[u8]) -> StoreResult<Option<TokenRecord>> {
-                if let Some(found) = self.reads.get(|m| m.tokens.get(token_hash).cloned()) {
-                    return Ok(Some(found));
-                }
-                let ticket = self.reads.ticket();
-                let row: Option<TokenRow> = sqlx::query_as(
-                    "SELECT t.id, t.kind, t.token_hash, u.id AS user_id, u.login AS user_login \
-                     FROM tokens t LEFT JOIN users u ON u.id = t.user_id \
-                     WHERE t.token_hash = $1 AND t.revoked_at IS NULL",
-                )
-                .bind(token_hash)
-                .fetch_optional(&self.pool)
-                .await?;
-                let record: Option<TokenRecord> = row.map(TryInto::try_into).transpose()?;
-                if let Some(record) = &record {
-                    let record = record.clone();
-                    self.reads.keep(ticket, |m| {
-                        m.tokens.insert(token_hash.to_vec(), record);
-                    });
-                }
-                Ok(record)
+                self.reads
+                    .read_through(
+                        |m| m.tokens.get(token_hash).cloned().map(Some),
+                        async {
+                            let row: Option<TokenRow> = sqlx::query_as(
+                                "SELECT t.id, t.kind, t.token_hash, u.id AS user_id, \
+                                 u.login AS user_login \
+                                 FROM tokens t LEFT JOIN users u ON u.id = t.user_id \
+                                 WHERE t.token_hash = $1 AND t.revoked_at IS NULL",
+                            )
+                            .bind(token_hash)
+                            .fetch_optional(&self.pool)
+                            .await?;
+                            row.map(TokenRecord::try_from).transpose()
+                        },
+                        |m, record| {
+                            if let Some(record) = record {
+                                m.tokens.insert(token_hash.to_vec(), record);
+                            }
+                        },
+                    )
+                    .await
             }
 
             async fn has_site_admin_token(&self) -> StoreResult<bool> {
@@ -56,23 +58,24 @@ macro_rules! impl_part {
 
             async fn find_user(&self, login: &Name) -> StoreResult<Option<User>> {
                 let key = login.key();
-                if let Some(user) = self.reads.get(|m| m.users.get(&key).cloned()) {
-                    return Ok(Some(user));
-                }
-                let ticket = self.reads.ticket();
-                let row: Option<(i64, String)> =
-                    sqlx::query_as("SELECT id, login FROM users WHERE login_key = $1")
-                        .bind(&key)
-                        .fetch_optional(&self.pool)
-                        .await?;
-                let user = row.map(|(id, login)| User { id, login });
-                if let Some(user) = &user {
-                    let user = user.clone();
-                    self.reads.keep(ticket, |m| {
-                        m.users.insert(key, user);
-                    });
-                }
-                Ok(user)
+                self.reads
+                    .read_through(
+                        |m| m.users.get(&key).cloned().map(Some),
+                        async {
+                            let row: Option<(i64, String)> =
+                                sqlx::query_as("SELECT id, login FROM users WHERE login_key = $1")
+                                    .bind(&key)
+                                    .fetch_optional(&self.pool)
+                                    .await?;
+                            Ok(row.map(|(id, login)| User { id, login }))
+                        },
+                        |m, user| {
+                            if let Some(user) = user {
+                                m.users.insert(key.clone(), user);
+                            }
+                        },
+                    )
+                    .await
             }
 
             async fn insert_token(

@@ -28,43 +28,48 @@ macro_rules! impl_part {
 
             async fn find_org(&self, login: &Name) -> StoreResult<Option<Org>> {
                 let key = login.key();
-                if let Some(org) = self.reads.get(|m| m.orgs.get(&key).cloned()) {
-                    return Ok(Some(org));
-                }
-                let ticket = self.reads.ticket();
-                let row: Option<OrgRow> = sqlx::query_as(
-                    "SELECT id, login, billing_mode, created_at FROM orgs WHERE login_key = $1",
-                )
-                .bind(&key)
-                .fetch_optional(&self.pool)
-                .await?;
-                let org: Option<Org> = row.map(TryInto::try_into).transpose()?;
-                if let Some(org) = &org {
-                    let org = org.clone();
-                    self.reads.keep(ticket, |m| {
-                        m.orgs.insert(key, org);
-                    });
-                }
-                Ok(org)
+                self.reads
+                    .read_through(
+                        |m| m.orgs.get(&key).cloned().map(Some),
+                        async {
+                            let row: Option<OrgRow> = sqlx::query_as(
+                                "SELECT id, login, billing_mode, created_at FROM orgs \
+                                 WHERE login_key = $1",
+                            )
+                            .bind(&key)
+                            .fetch_optional(&self.pool)
+                            .await?;
+                            row.map(Org::try_from).transpose()
+                        },
+                        |m, org| {
+                            if let Some(org) = org {
+                                m.orgs.insert(key.clone(), org);
+                            }
+                        },
+                    )
+                    .await
             }
 
             async fn role_of(&self, org_id: i64, user_id: i64) -> StoreResult<Option<Role>> {
-                if let Some(role) = self.reads.get(|m| m.roles.get(&(org_id, user_id)).copied()) {
-                    return Ok(role);
-                }
-                let ticket = self.reads.ticket();
-                let role: Option<String> = sqlx::query_scalar(
-                    "SELECT role FROM memberships WHERE org_id = $1 AND user_id = $2",
-                )
-                .bind(org_id)
-                .bind(user_id)
-                .fetch_optional(&self.pool)
-                .await?;
-                let role = role.as_deref().map(parse_role).transpose()?;
-                self.reads.keep(ticket, |m| {
-                    m.roles.insert((org_id, user_id), role);
-                });
-                Ok(role)
+                self.reads
+                    .read_through(
+                        |m| m.roles.get(&(org_id, user_id)).copied(),
+                        async {
+                            let role: Option<String> = sqlx::query_scalar(
+                                "SELECT role FROM memberships WHERE org_id = $1 AND user_id = $2",
+                            )
+                            .bind(org_id)
+                            .bind(user_id)
+                            .fetch_optional(&self.pool)
+                            .await?;
+                            role.as_deref().map(parse_role).transpose()
+                        },
+                        // No role is an answer too, and is kept.
+                        |m, role| {
+                            m.roles.insert((org_id, user_id), role);
+                        },
+                    )
+                    .await
             }
 
             async fn put_repo(&self, org_id: i64, name: &Name) -> StoreResult<(Repo, bool)> {
@@ -89,25 +94,27 @@ macro_rules! impl_part {
 
             async fn find_repo(&self, org_id: i64, name: &Name) -> StoreResult<Option<Repo>> {
                 let key = (org_id, name.key());
-                if let Some(repo) = self.reads.get(|m| m.repos.get(&key).cloned()) {
-                    return Ok(Some(repo));
-                }
-                let ticket = self.reads.ticket();
-                let row: Option<RepoRow> = sqlx::query_as(
-                    "SELECT id, name, created_at FROM repos WHERE org_id = $1 AND name_key = $2",
-                )
-                .bind(org_id)
-                .bind(&key.1)
-                .fetch_optional(&self.pool)
-                .await?;
-                let repo: Option<Repo> = row.map(Into::into);
-                if let Some(repo) = &repo {
-                    let repo = repo.clone();
-                    self.reads.keep(ticket, |m| {
-                        m.repos.insert(key, repo);
-                    });
-                }
-                Ok(repo)
+                self.reads
+                    .read_through(
+                        |m| m.repos.get(&key).cloned().map(Some),
+                        async {
+                            let row: Option<RepoRow> = sqlx::query_as(
+                                "SELECT id, name, created_at FROM repos \
+                                 WHERE org_id = $1 AND name_key = $2",
+                            )
+                            .bind(org_id)
+                            .bind(&key.1)
+                            .fetch_optional(&self.pool)
+                            .await?;
+                            Ok(row.map(Repo::from))
+                        },
+                        |m, repo| {
+                            if let Some(repo) = repo {
+                                m.repos.insert(key.clone(), repo);
+                            }
+                        },
+                    )
+                    .await
             }
 
             async fn list_repos(&self, org_id: i64, page: PageRequest) -> StoreResult<Paged<Repo>> {

@@ -124,18 +124,19 @@ macro_rules! impl_part {
             }
 
             async fn policy_set(&self, org_id: i64) -> StoreResult<Arc<CompiledPolicySet>> {
-                if let Some(set) = self.reads.get(|m| m.sets.get(&org_id).cloned()) {
-                    return Ok(set);
-                }
-                let ticket = self.reads.ticket();
-                let mut conn = self.pool.acquire().await?;
-                let version = Self::policy_version(&mut conn, org_id, "").await?;
-                let set = self.compiled_set(&mut conn, org_id, version).await?;
-                let kept = Arc::clone(&set);
-                self.reads.keep(ticket, |m| {
-                    m.sets.insert(org_id, kept);
-                });
-                Ok(set)
+                self.reads
+                    .read_through(
+                        |m| m.sets.get(&org_id).cloned(),
+                        async {
+                            let mut conn = self.pool.acquire().await?;
+                            let version = Self::policy_version(&mut conn, org_id, "").await?;
+                            self.compiled_set(&mut conn, org_id, version).await
+                        },
+                        |m, set| {
+                            m.sets.insert(org_id, set);
+                        },
+                    )
+                    .await
             }
         }
     };
