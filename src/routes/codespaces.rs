@@ -2,7 +2,7 @@
 //! and site admins call these.
 
 use axum::extract::{Path, State};
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::{Deserialize, Serialize};
@@ -19,7 +19,7 @@ use crate::names::Name;
 use crate::policy::{refusal_message, CompiledPolicySet, ImageRef, ImageSource, Refused};
 use crate::provisioning::{new_codespace_id, plan_build, BuildRequest};
 use crate::routes::idempotency::{self, IdempotencyHeaders};
-use crate::routes::{timestamp, ApiJson, ApiJsonBytes, Pagination};
+use crate::routes::{json_answer, timestamp, ApiJson, ApiJsonBytes, Pagination};
 use crate::store::{BuildPlan, Codespace, NewCodespace, Org, Repo, User};
 
 #[derive(Deserialize, ToSchema)]
@@ -127,15 +127,7 @@ fn codespace_answer(status: StatusCode, codespace: &Codespace) -> Response {
     out.extend_from_slice(b",\"updated_at\":");
     write_str(&mut out, &timestamp(codespace.updated_at), "");
     out.push(b'}');
-    (
-        status,
-        [(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        )],
-        out,
-    )
-        .into_response()
+    json_answer(status, out)
 }
 
 #[derive(Serialize, ToSchema)]
@@ -474,6 +466,7 @@ pub async fn list_org_codespaces(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use axum::http::header;
     use chrono::TimeZone;
     use http_body_util::BodyExt;
 

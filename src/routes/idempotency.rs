@@ -11,12 +11,13 @@ use axum::body::{to_bytes, Body};
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{header, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use sha2::{Digest, Sha256};
 
 use crate::app::AppState;
 use crate::auth::hash_token;
 use crate::error::ApiError;
+use crate::routes::json_answer;
 use crate::store::IdempotencyStart;
 
 pub const HEADER: &str = "idempotency-key";
@@ -142,12 +143,7 @@ where
 
 fn json_response(status: u16, body: String) -> Response {
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let mut response = (status, body).into_response();
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    response
+    json_answer(status, body)
 }
 
 /// The body in a form where equal JSON is equal text: object keys sorted at every level,

@@ -12,6 +12,9 @@ mod openapi;
 mod orgs;
 mod policies;
 
+use axum::body::Body;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, SecondsFormat, Utc};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -92,6 +95,20 @@ pub fn openapi_yaml() -> Result<String, String> {
 /// Unknown paths answer the contract's JSON error shape too.
 pub async fn not_found() -> ApiError {
     ApiError::NotFound
+}
+
+/// An answer whose JSON is already written: the hand-written answers of the hot paths, and
+/// stored answers replayed.
+pub fn json_answer(status: StatusCode, json: impl Into<Body>) -> Response {
+    (
+        status,
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        json.into(),
+    )
+        .into_response()
 }
 
 /// RFC 3339 in UTC, to the second: `2026-11-22T10:00:00Z`.

@@ -18,7 +18,7 @@ use crate::auth::{authorize_org, Caller, OrgAccess};
 use crate::error::{ApiError, ErrorBody};
 use crate::names::Name;
 use crate::policy::ImageRef;
-use crate::routes::{timestamp, ApiJson, Pagination};
+use crate::routes::{json_answer, timestamp, ApiJson, Pagination};
 use crate::store::{Policy, StoreError};
 
 #[derive(Serialize, ToSchema)]
@@ -276,13 +276,8 @@ pub async fn evaluate(
         })?;
     let set = state.store.policy_set(org.id).await?;
     let decision = set.decide(&repo.name.to_ascii_lowercase(), &image);
-    let answer = write_evaluate_answer(&decision, &image);
-    Ok((
-        [(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        )],
-        answer,
-    )
-        .into_response())
+    Ok(json_answer(
+        StatusCode::OK,
+        write_evaluate_answer(&decision, &image),
+    ))
 }
