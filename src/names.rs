@@ -61,6 +61,8 @@ pub fn is_label(text: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     #[test]
     fn labels_are_short_and_free_of_control_characters() {
         assert!(is_label("Approved images ✓"));
@@ -69,8 +71,6 @@ mod tests {
         assert!(!is_label("a\nb"));
         assert!(!is_label("a\u{85}b"));
     }
-
-    use super::*;
 
     #[test]
     fn accepts_the_allowed_alphabet_and_keeps_the_case() {

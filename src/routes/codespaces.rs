@@ -350,7 +350,7 @@ async fn create(state: &AppState, request: CreateCodespace) -> Result<Response, 
         id: new_codespace_id(),
         org_id: org.id,
         repo_id: repo.id,
-        repository: format!("{}/{}", org.login, repo.name),
+        repository: plan_input.repository.clone(),
         user: user.to_string(),
     };
     let mut judged = Judged::default();

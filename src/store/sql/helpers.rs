@@ -101,9 +101,7 @@ macro_rules! impl_part {
                 .bind(offset)
                 .fetch_all(&mut *conn)
                 .await?;
-                let policies =
-                    rows.into_iter().map(PolicyRow::into_policy).collect::<StoreResult<Vec<_>>>()?;
-                Ok(policies)
+                rows.into_iter().map(PolicyRow::into_policy).collect()
             }
 
             async fn fetch_policy(conn: &mut $conn, org_id: i64, policy_id: i64) -> StoreResult<Policy> {
