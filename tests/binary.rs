@@ -81,35 +81,13 @@ fn wait_until_ready(addr: SocketAddr) {
 #[test]
 fn a_full_run_logs_decisions_but_never_a_token_and_stops_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
     let mut child = start(dir.path(), port);
     wait_until_ready(addr);
 
     let admin = CANARY_ADMIN;
-    assert_eq!(
-        http(addr, "POST", "/orgs", admin, r#"{"login":"octo-org"}"#).0,
-        201
-    );
-    assert_eq!(
-        http(addr, "PUT", "/orgs/octo-org/repos/repo-a", admin, "").0,
-        201
-    );
-    assert_eq!(
-        http(
-            addr,
-            "PUT",
-            "/orgs/octo-org/memberships/mona",
-            admin,
-            r#"{"role":"owner"}"#
-        )
-        .0,
-        200
-    );
+    octo_org(addr, "owner");
     let (status, body) = http(addr, "POST", "/users/mona/tokens", admin, "");
     assert_eq!(status, 201);
     let owner = token_in(&body);
@@ -125,15 +103,7 @@ fn a_full_run_logs_decisions_but_never_a_token_and_stops_on_sigterm() {
         .0,
         201
     );
-    let (status, body) = http(
-        addr,
-        "POST",
-        "/service-tokens",
-        admin,
-        r#"{"name":"orchestrator"}"#,
-    );
-    assert_eq!(status, 201);
-    let service = token_in(&body);
+    let service = service_token(addr);
     let refused =
         r#"{"repository":"octo-org/repo-a","user":"mona","devcontainer":{"image":"node:18"}}"#;
     let (status, body) = http(addr, "POST", "/codespaces", &service, refused);
@@ -217,6 +187,41 @@ fn a_full_run_logs_decisions_but_never_a_token_and_stops_on_sigterm() {
     assert!(!logs.to_ascii_lowercase().contains("authorization: bearer"));
 }
 
+/// `octo-org` with `repo-a`, and `mona` a member in `role`, created as the site admin.
+fn octo_org(addr: SocketAddr, role: &str) {
+    let admin = CANARY_ADMIN;
+    assert_eq!(
+        http(addr, "POST", "/orgs", admin, r#"{"login":"octo-org"}"#).0,
+        201
+    );
+    assert_eq!(
+        http(addr, "PUT", "/orgs/octo-org/repos/repo-a", admin, "").0,
+        201
+    );
+    let membership = format!(r#"{{"role":"{role}"}}"#);
+    let (status, body) = http(
+        addr,
+        "PUT",
+        "/orgs/octo-org/memberships/mona",
+        admin,
+        &membership,
+    );
+    assert_eq!(status, 200, "{body}");
+}
+
+/// A new service token for the orchestrator, minted by the site admin.
+fn service_token(addr: SocketAddr) -> String {
+    let (status, body) = http(
+        addr,
+        "POST",
+        "/service-tokens",
+        CANARY_ADMIN,
+        r#"{"name":"orchestrator"}"#,
+    );
+    assert_eq!(status, 201, "{body}");
+    token_in(&body)
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -274,25 +279,7 @@ fn two_service_processes_sharing_postgresql_never_judge_by_a_stale_policy() {
     wait_until_ready(addr_b);
 
     let admin = CANARY_ADMIN;
-    assert_eq!(
-        http(addr_a, "POST", "/orgs", admin, r#"{"login":"octo-org"}"#).0,
-        201
-    );
-    assert_eq!(
-        http(addr_a, "PUT", "/orgs/octo-org/repos/repo-a", admin, "").0,
-        201
-    );
-    assert_eq!(
-        http(
-            addr_a,
-            "PUT",
-            "/orgs/octo-org/memberships/mona",
-            admin,
-            r#"{"role":"member"}"#
-        )
-        .0,
-        200
-    );
+    octo_org(addr_a, "member");
     let all: Vec<String> = (0..IMAGES).map(image).collect();
     let policy = serde_json::json!({ "name": "P", "target": "all_repositories",
         "constraints": { "base_images": { "allowed_values": all } } });
@@ -305,15 +292,7 @@ fn two_service_processes_sharing_postgresql_never_judge_by_a_stale_policy() {
     );
     assert_eq!(status, 201, "{body}");
     let policy_id = serde_json::from_str::<serde_json::Value>(&body).unwrap()["id"].clone();
-    let (status, body) = http(
-        addr_a,
-        "POST",
-        "/service-tokens",
-        admin,
-        r#"{"name":"orchestrator"}"#,
-    );
-    assert_eq!(status, 201);
-    let service = token_in(&body);
+    let service = service_token(addr_a);
 
     let removed_at = std::sync::Arc::new(std::sync::Mutex::new(vec![None::<Instant>; IMAGES]));
     let editor = {
