@@ -122,10 +122,16 @@ fn codespace_answer(status: StatusCode, codespace: &Codespace) -> Response {
         b",\"recovery_mode\":false,\"creation_log\":"
     });
     write_str_array(&mut out, &codespace.creation_log);
+    let created_at = timestamp(codespace.created_at);
     out.extend_from_slice(b",\"created_at\":");
-    write_str(&mut out, &timestamp(codespace.created_at), "");
+    write_str(&mut out, &created_at, "");
     out.extend_from_slice(b",\"updated_at\":");
-    write_str(&mut out, &timestamp(codespace.updated_at), "");
+    // A new codespace was created and updated at the same instant: one timestamp, written twice.
+    if codespace.updated_at == codespace.created_at {
+        write_str(&mut out, &created_at, "");
+    } else {
+        write_str(&mut out, &timestamp(codespace.updated_at), "");
+    }
     out.push(b'}');
     json_answer(status, out)
 }
@@ -514,10 +520,17 @@ mod tests {
                     ],
                 ),
             ] {
-                let codespace = codespace(text, recovery, log);
-                let derived =
-                    serde_json::to_string(&CodespaceResponse::from(codespace.clone())).unwrap();
-                assert_eq!(written(&codespace).await, derived);
+                let updated = codespace(text, recovery, log);
+                // A new codespace: created and updated at the same instant.
+                let created = Codespace {
+                    updated_at: updated.created_at,
+                    ..updated.clone()
+                };
+                for codespace in [updated, created] {
+                    let derived =
+                        serde_json::to_string(&CodespaceResponse::from(codespace.clone())).unwrap();
+                    assert_eq!(written(&codespace).await, derived);
+                }
             }
         }
     }

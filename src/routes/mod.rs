@@ -15,7 +15,7 @@ mod policies;
 use axum::body::Body;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Datelike, SecondsFormat, Timelike, Utc};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
@@ -111,7 +111,84 @@ pub fn json_answer(status: StatusCode, json: impl Into<Body>) -> Response {
         .into_response()
 }
 
-/// RFC 3339 in UTC, to the second: `2026-11-22T10:00:00Z`.
+/// RFC 3339 in UTC, to the second: `2026-11-22T10:00:00Z`. Written digit by digit, since
+/// every codespace answer carries two and chrono's formatter is general; chrono's own form
+/// (the reference, held equal by a test) covers years of other than four digits and leap
+/// seconds.
 pub fn timestamp(at: DateTime<Utc>) -> String {
-    at.to_rfc3339_opts(SecondsFormat::Secs, true)
+    let (date, time) = (at.date_naive(), at.time());
+    let year = date.year();
+    if !(0..=9999).contains(&year) || time.nanosecond() >= 1_000_000_000 {
+        return at.to_rfc3339_opts(SecondsFormat::Secs, true);
+    }
+    let digits = |n: u32, width: usize| -> [u8; 4] {
+        let mut out = [b'0'; 4];
+        let mut n = n;
+        for slot in out[..width].iter_mut().rev() {
+            *slot = b'0' + (n % 10) as u8;
+            n /= 10;
+        }
+        out
+    };
+    let mut out = String::with_capacity(20);
+    let mut push = |n: u32, width: usize, then: char| {
+        let written = digits(n, width);
+        for &b in &written[..width] {
+            out.push(char::from(b));
+        }
+        out.push(then);
+    };
+    push(year.unsigned_abs(), 4, '-');
+    push(date.month(), 2, '-');
+    push(date.day(), 2, 'T');
+    push(time.hour(), 2, ':');
+    push(time.minute(), 2, ':');
+    push(time.second(), 2, 'Z');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{NaiveDate, TimeZone};
+
+    fn reference(at: DateTime<Utc>) -> String {
+        at.to_rfc3339_opts(SecondsFormat::Secs, true)
+    }
+
+    #[test]
+    fn timestamps_are_written_as_chrono_writes_them() {
+        // From year 0 to 9999 in steps that visit every month, day, hour, minute and second
+        // digit, and the years chrono writes differently (before 0, after 9999).
+        let start = Utc.with_ymd_and_hms(0, 1, 1, 0, 0, 0).unwrap().timestamp();
+        let end = Utc
+            .with_ymd_and_hms(9999, 12, 31, 23, 59, 59)
+            .unwrap()
+            .timestamp();
+        let mut seconds = start;
+        while seconds <= end {
+            let at = Utc.timestamp_opt(seconds, 123_456_789).unwrap();
+            assert_eq!(timestamp(at), reference(at));
+            seconds += 3_155_759; // about 36.5 days, and not a whole number of minutes
+        }
+        for at in [
+            Utc.with_ymd_and_hms(9999, 12, 31, 23, 59, 59).unwrap(),
+            Utc.with_ymd_and_hms(10000, 1, 1, 0, 0, 0).unwrap(),
+            Utc.with_ymd_and_hms(-1, 12, 31, 23, 59, 59).unwrap(),
+            Utc.with_ymd_and_hms(2026, 11, 30, 9, 5, 7).unwrap(),
+        ] {
+            assert_eq!(timestamp(at), reference(at));
+        }
+        // A leap second, as chrono represents it.
+        let leap = NaiveDate::from_ymd_opt(2016, 12, 31)
+            .unwrap()
+            .and_hms_nano_opt(23, 59, 59, 1_500_000_000)
+            .unwrap()
+            .and_utc();
+        assert_eq!(timestamp(leap), reference(leap));
+        assert_eq!(
+            timestamp(Utc.with_ymd_and_hms(2026, 1, 2, 3, 4, 5).unwrap()),
+            "2026-01-02T03:04:05Z"
+        );
+    }
 }
