@@ -2,11 +2,12 @@
 //! against a bare `INSERT` of the same codespace row, at the same concurrency, in one run.
 //!
 //! It opens a `PgStore` on a fresh schema, loads an org over the API, then drives, with
-//! `CONCURRENCY` tasks, for `PHASE_SECONDS` each in all, in `ROUNDS` (default 3) rounds that
-//! take turns so that drift during the run (the table growing, checkpoints) falls on every
-//! phase alike:
-//! - `bare insert`: `INSERT INTO codespaces ...` of the row the service writes, through a
-//!   pool with the store's settings (16 connections, the same timeouts), autocommitted;
+//! `CONCURRENCY` tasks, for `PHASE_SECONDS` each in all. The three phases that reach the
+//! database take turns in `ROUNDS` (default 6) rounds, each round starting with the next
+//! phase, so that drift during the run (the table growing, checkpoints, autovacuum) falls on
+//! each alike; the two that do not run after them:
+//! - `bare insert`: `INSERT INTO codespaces ...` of the row the service writes, through the
+//!   store's own pool (the same connections and settings), autocommitted;
 //! - `POST /codespaces`: the whole request through the router in-process (`oneshot`): token,
 //!   user, org, repository and billing lookups, then the creation;
 //! - `store`: `Store::create_codespace` alone: with a warm cache, the decision by the newest
@@ -45,9 +46,14 @@ use base_image_policy::store::{NewCodespace, PgStore, Store};
 use chrono::Utc;
 use http_body_util::BodyExt;
 use serde_json::{json, Value};
-use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::postgres::{PgConnectOptions, PgPool};
 use sqlx::ConnectOptions;
 use tower::ServiceExt;
+
+/// The service binary's allocator (`src/main.rs`), so that the router in process allocates
+/// as the service does; the bare insert shares it.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 const LOCAL_POSTGRES: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 const IMAGE: &str = "ghcr.io/org-1/dev:1.2";
@@ -91,17 +97,11 @@ async fn run(
     let admin = generate_token();
     let config = Config::from_lookup(|key| (key == "ADMIN_TOKEN").then(|| admin.clone()))?;
     let timeout = config.database_timeout;
-    let store: Arc<dyn Store> = Arc::new(PgStore::connect_with(options.clone(), timeout).await?);
-    // The store's own pool settings (`PgStore::connect_with`), for the bare insert.
-    let millis = timeout.as_millis().to_string();
-    let pool = PgPoolOptions::new()
-        .max_connections(16)
-        .acquire_timeout(timeout)
-        .connect_with(options.options([
-            ("statement_timeout", millis.as_str()),
-            ("lock_timeout", millis.as_str()),
-        ]))
-        .await?;
+    let pg = PgStore::connect_with(options, timeout).await?;
+    // The bare insert goes through the store's own pool: the same connections, settings and
+    // server backends as the store's writes.
+    let pool = pg.pool().clone();
+    let store: Arc<dyn Store> = Arc::new(pg);
     let (default_image, recovery_image) =
         (config.default_image.clone(), config.recovery_image.clone());
     let router = build_router(AppState::new(Arc::clone(&store), config));
@@ -119,7 +119,7 @@ async fn run(
         log: created["creation_log"].to_string(),
     });
 
-    let rounds = env_number("ROUNDS", 3).max(1) as u32;
+    let rounds = env_number("ROUNDS", 6).max(1) as u32;
     let only = std::env::var("PHASES").unwrap_or_default();
     println!(
         "POST /codespaces on PostgreSQL: {concurrency} concurrent, {seconds:?} a phase \
@@ -181,19 +181,30 @@ async fn run(
     ];
     phases.retain(|p| only.is_empty() || only.split(',').any(|k| k == p.key));
 
-    // Phases take turns, a slice of each per round, so that what drifts during the run
-    // (the table and its indexes growing, checkpoints, other work on the machine) falls on
-    // every phase alike rather than on whichever ran last.
+    // The database phases take turns, a slice of each per round, so that what drifts during
+    // the run (the table and its indexes growing, checkpoints, autovacuum, other work on the
+    // machine) falls on each alike rather than on whichever ran last; each round starts with
+    // the next phase, so that none always follows the same one. The phases that never touch
+    // the database run after them: interleaved, they left PostgreSQL idle for seconds, and
+    // whichever phase came next found its background work done.
     let slice = seconds / rounds;
-    for _ in 0..rounds {
-        for phase in &mut phases {
-            phase.run(concurrency, slice).await;
+    let (mut database, mut memory): (Vec<Phase>, Vec<Phase>) =
+        phases.into_iter().partition(|p| p.database);
+    for round in 0..rounds as usize {
+        let count = database.len().max(1);
+        for i in 0..database.len() {
+            database[(round + i) % count].run(concurrency, slice).await;
         }
     }
+    for phase in &mut memory {
+        phase.run(concurrency, seconds).await;
+    }
+    let phases: Vec<Phase> = database.into_iter().chain(memory).collect();
     for phase in &phases {
         phase.report(seconds);
     }
-    let rate = |key: &str| phases.iter().find(|p| p.key == key).map(|p| p.ok as f64);
+    let find = |key: &str| phases.iter().find(|p| p.key == key);
+    let rate = |key: &str| find(key).map(|p| p.ok as f64);
     if let Some(bare) = rate("bare") {
         let ratios: Vec<String> = [
             ("router", "post_codespaces"),
@@ -207,6 +218,22 @@ async fn run(
         .collect();
         println!("RATIO {}", ratios.join(" "));
     }
+    // The same ratio round by round: how far one run's figure is from its rounds'.
+    if let (Some(bare), Some(router)) = (find("bare"), find("router")) {
+        let mut rounds: Vec<f64> = bare
+            .slices
+            .iter()
+            .zip(&router.slices)
+            .map(|(&b, &r)| r as f64 / b.max(1) as f64)
+            .collect();
+        rounds.sort_by(f64::total_cmp);
+        let shown: Vec<String> = rounds.iter().map(|r| format!("{r:.3}")).collect();
+        println!(
+            "ROUNDS post_codespaces/bare_insert median={:.3} sorted={}",
+            rounds[rounds.len() / 2],
+            shown.join(",")
+        );
+    }
     Ok(())
 }
 
@@ -217,9 +244,13 @@ type Op = Pin<Box<dyn Future<Output = bool> + Send>>;
 struct Phase {
     name: &'static str,
     key: &'static str,
+    /// Whether its calls reach PostgreSQL (those phases take turns in rounds).
+    database: bool,
     task: Arc<dyn Fn() -> Op + Send + Sync>,
     ok: u64,
     failed: u64,
+    /// Calls done in each slice, in order (one slice per round).
+    slices: Vec<u64>,
     /// CPU time of this process and of the whole machine (PostgreSQL included), in clock ticks.
     own_ticks: u64,
     machine_ticks: u64,
@@ -234,9 +265,11 @@ impl Phase {
         Phase {
             name,
             key,
+            database: !matches!(key, "healthz" | "lookups"),
             task: Arc::new(task),
             ok: 0,
             failed: 0,
+            slices: Vec::new(),
             own_ticks: 0,
             machine_ticks: 0,
         }
@@ -255,6 +288,7 @@ impl Phase {
         let after = cpu_ticks();
         self.ok += ok;
         self.failed += failed;
+        self.slices.push(ok);
         if let (Some(before), Some(after)) = (before, after) {
             self.own_ticks += after.0.saturating_sub(before.0);
             self.machine_ticks += after.1.saturating_sub(before.1);
