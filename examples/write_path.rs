@@ -50,11 +50,6 @@ use sqlx::postgres::{PgConnectOptions, PgPool};
 use sqlx::ConnectOptions;
 use tower::ServiceExt;
 
-/// The service binary's allocator (`src/main.rs`), so that the router in process allocates
-/// as the service does; the bare insert shares it.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 const LOCAL_POSTGRES: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 const IMAGE: &str = "ghcr.io/org-1/dev:1.2";
 

@@ -6,12 +6,6 @@ use base_image_policy::app::{self, AppState};
 use base_image_policy::config::{redact_url, Config};
 use base_image_policy::{store, telemetry};
 
-/// mimalloc rather than glibc's malloc: a request allocates a hundred small blocks or so
-/// (axum's boxed futures, headers, JSON), and glibc's allocator cost a creation about a
-/// fifth of its instructions (docs/benchmarks.md, goal 3).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 #[tokio::main]
 async fn main() -> ExitCode {
     let config = match Config::from_env() {
