@@ -1,12 +1,15 @@
 //! The application: its shared state, its router, and serving it until shutdown.
 
+use std::convert::Infallible;
 use std::future::Future;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
 
-use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
-use axum::middleware::{self, Next};
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
+use axum::http::Method;
 use axum::response::{IntoResponse, Response};
 use axum::Router;
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -14,6 +17,7 @@ use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
+use tower::{Layer, Service};
 use tower_http::trace::TraceLayer;
 
 use crate::error::ApiError;
@@ -110,8 +114,7 @@ pub fn build_router(state: AppState) -> Router {
     let (router, _) = crate::routes::api().split_for_parts();
     router
         .fallback(crate::routes::not_found)
-        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .layer(middleware::from_fn_with_state(state.clone(), guard))
+        .layer(GuardLayer(state.clone()))
         .layer(
             // The span records the matched route, never headers: tokens stay out of logs.
             TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
@@ -126,42 +129,101 @@ pub fn build_router(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// Wraps every route in a [`Guard`].
+#[derive(Clone)]
+struct GuardLayer(AppState);
+
+impl<S> Layer<S> for GuardLayer {
+    type Service = Guard<S>;
+
+    fn layer(&self, inner: S) -> Guard<S> {
+        Guard {
+            inner,
+            state: self.0.clone(),
+            body_limit: DefaultBodyLimit::max(MAX_BODY_BYTES),
+        }
+    }
+}
+
 /// Counts each request and its latency under its route template; sheds load past the
 /// concurrency limit and bounds each request's time, both with a 503 and `Retry-After`
-/// rather than an unbounded queue. Health checks are exempt from the bounds, so that an
-/// overloaded instance still reports itself alive. One middleware rather than two: each
-/// layer costs every request a boxed future and a clone of the service behind it.
-async fn guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let started = std::time::Instant::now();
-    // Both are cheap to clone (a shared string; a standard method is no allocation).
-    let route = request.extensions().get::<MatchedPath>().cloned();
-    let method = request.method().clone();
-    let response = bounded(&state, request, next).await;
+/// rather than an unbounded queue; and sets the body limit that the extractors read. Health
+/// checks are exempt from the bounds, so that an overloaded instance still reports itself
+/// alive. Written out as a service rather than with `middleware::from_fn`, and one layer
+/// rather than two: each layer cost every request a boxed future and clones of the services
+/// behind it, and creation is the hot path.
+#[derive(Clone)]
+struct Guard<S> {
+    inner: S,
+    state: AppState,
+    body_limit: DefaultBodyLimit,
+}
+
+impl<S> Service<Request> for Guard<S>
+where
+    S: Service<Request, Response = Response, Error = Infallible>,
+    S::Future: Send + 'static,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request) -> Self::Future {
+        let started = Instant::now();
+        let state = self.state.clone();
+        // Both are cheap to clone (a shared string; a standard method is no allocation).
+        let route = request.extensions().get::<MatchedPath>().cloned();
+        let method = request.method().clone();
+        let exempt = matches!(request.uri().path(), "/healthz" | "/readyz" | "/metrics");
+        let permit = if exempt {
+            None
+        } else if let Ok(permit) = Arc::clone(&state.in_flight).try_acquire_owned() {
+            Some(permit)
+        } else {
+            tracing::warn!("concurrency limit reached; shedding a request");
+            let response = ApiError::Unavailable.into_response();
+            record(&state, route.as_ref(), &method, &response, started);
+            return Box::pin(std::future::ready(Ok(response)));
+        };
+        let answer = self.body_limit.layer(&mut self.inner).call(request);
+        Box::pin(async move {
+            let response = match permit {
+                None => answer.await,
+                Some(_permit) => {
+                    match tokio::time::timeout(state.config.request_timeout, answer).await {
+                        Ok(response) => response,
+                        Err(_) => {
+                            tracing::warn!("request deadline passed");
+                            Ok(ApiError::Unavailable.into_response())
+                        }
+                    }
+                }
+            };
+            let Ok(response) = response;
+            record(&state, route.as_ref(), &method, &response, started);
+            Ok(response)
+        })
+    }
+}
+
+/// One request in the metrics, under its route template.
+fn record(
+    state: &AppState,
+    route: Option<&MatchedPath>,
+    method: &Method,
+    response: &Response,
+    started: Instant,
+) {
     state.metrics.record_request(
-        route.as_ref().map_or("unmatched", MatchedPath::as_str),
+        route.map_or("unmatched", MatchedPath::as_str),
         method.as_str(),
         response.status().as_u16(),
         started.elapsed(),
     );
-    response
-}
-
-async fn bounded(state: &AppState, request: Request, next: Next) -> Response {
-    let path = request.uri().path();
-    if matches!(path, "/healthz" | "/readyz" | "/metrics") {
-        return next.run(request).await;
-    }
-    let Ok(_permit) = Arc::clone(&state.in_flight).try_acquire_owned() else {
-        tracing::warn!("concurrency limit reached; shedding a request");
-        return ApiError::Unavailable.into_response();
-    };
-    match tokio::time::timeout(state.config.request_timeout, next.run(request)).await {
-        Ok(response) => response,
-        Err(_) => {
-            tracing::warn!("request deadline passed");
-            ApiError::Unavailable.into_response()
-        }
-    }
 }
 
 /// Serves `router` on `listener` until `shutdown` resolves, then stops accepting and lets
