@@ -34,7 +34,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::body::Body;
-use axum::http::{Request, StatusCode};
+use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
+use axum::http::{HeaderValue, Method, Request, StatusCode, Uri};
 use axum::Router;
 use base_image_policy::app::{build_router, AppState};
 use base_image_policy::auth::{generate_token, hash_token};
@@ -127,15 +128,13 @@ async fn run(
         }),
         Phase::new("POST /codespaces (router)", "router", {
             let router = router.clone();
-            let authorization = format!("Bearer {service}");
-            let body = axum::body::Bytes::from(create_body().to_string());
-            move || {
-                Box::pin(post_codespace(
-                    router.clone(),
-                    authorization.clone(),
-                    body.clone(),
-                )) as Op
-            }
+            let prepared = Arc::new(PreparedPost {
+                uri: Uri::from_static("/codespaces"),
+                authorization: HeaderValue::from_str(&format!("Bearer {service}"))
+                    .expect("a token is a valid header value"),
+                body: axum::body::Bytes::from(create_body().to_string()),
+            });
+            move || Box::pin(post_codespace(router.clone(), Arc::clone(&prepared))) as Op
         }),
         Phase::new("Store::create_codespace", "store", {
             let (store, row) = (Arc::clone(&store), Arc::clone(&row));
@@ -488,16 +487,23 @@ fn create_body() -> Value {
     })
 }
 
-/// `POST /codespaces` as the load phase sends it: the body serialized once, the answer's
-/// bytes read but not parsed, so that the client's own work stays small, as wrk's does.
-async fn post_codespace(router: Router, authorization: String, body: axum::body::Bytes) -> bool {
-    let request = Request::builder()
-        .method("POST")
-        .uri("/codespaces")
-        .header("authorization", authorization)
-        .header("content-type", "application/json")
-        .body(Body::from(body))
-        .expect("a valid request");
+/// What every `POST /codespaces` of the load phase sends, parsed once.
+struct PreparedPost {
+    uri: Uri,
+    authorization: HeaderValue,
+    body: axum::body::Bytes,
+}
+
+/// `POST /codespaces` as the load phase sends it: the URI, headers and body prepared once, the
+/// answer's bytes read but not parsed, so that the client's own work stays small, as wrk's
+/// does (it too sends the same bytes every time).
+async fn post_codespace(router: Router, prepared: Arc<PreparedPost>) -> bool {
+    let mut request = Request::new(Body::from(prepared.body.clone()));
+    *request.method_mut() = Method::POST;
+    *request.uri_mut() = prepared.uri.clone();
+    let headers = request.headers_mut();
+    headers.insert(AUTHORIZATION, prepared.authorization.clone());
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
     answered(router, request, StatusCode::CREATED).await
 }
 
