@@ -121,29 +121,20 @@ pub fn timestamp(at: DateTime<Utc>) -> String {
     if !(0..=9999).contains(&year) || time.nanosecond() >= 1_000_000_000 {
         return at.to_rfc3339_opts(SecondsFormat::Secs, true);
     }
-    let digits = |n: u32, width: usize| -> [u8; 4] {
-        let mut out = [b'0'; 4];
-        let mut n = n;
-        for slot in out[..width].iter_mut().rev() {
-            *slot = b'0' + (n % 10) as u8;
-            n /= 10;
-        }
-        out
-    };
     let mut out = String::with_capacity(20);
-    let mut push = |n: u32, width: usize, then: char| {
-        let written = digits(n, width);
-        for &b in &written[..width] {
-            out.push(char::from(b));
+    for (n, width, then) in [
+        (year.unsigned_abs(), 4, '-'),
+        (date.month(), 2, '-'),
+        (date.day(), 2, 'T'),
+        (time.hour(), 2, ':'),
+        (time.minute(), 2, ':'),
+        (time.second(), 2, 'Z'),
+    ] {
+        for place in (0..width).rev() {
+            out.push(char::from(b'0' + (n / 10u32.pow(place) % 10) as u8));
         }
         out.push(then);
-    };
-    push(year.unsigned_abs(), 4, '-');
-    push(date.month(), 2, '-');
-    push(date.day(), 2, 'T');
-    push(time.hour(), 2, ':');
-    push(time.minute(), 2, ':');
-    push(time.second(), 2, 'Z');
+    }
     out
 }
 
