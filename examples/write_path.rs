@@ -185,8 +185,8 @@ async fn run(
     let (mut database, mut memory): (Vec<Phase>, Vec<Phase>) =
         phases.into_iter().partition(|p| p.database);
     for round in 0..rounds as usize {
-        let count = database.len().max(1);
-        for i in 0..database.len() {
+        let count = database.len();
+        for i in 0..count {
             database[(round + i) % count].run(concurrency, slice).await;
         }
     }
@@ -198,7 +198,7 @@ async fn run(
         phase.report(seconds);
     }
     let find = |key: &str| phases.iter().find(|p| p.key == key);
-    let rate = |key: &str| find(key).map(|p| p.ok as f64);
+    let rate = |key: &str| find(key).map(|p| p.done() as f64);
     if let Some(bare) = rate("bare") {
         let ratios: Vec<String> = [
             ("router", "post_codespaces"),
@@ -241,10 +241,9 @@ struct Phase {
     /// Whether its calls reach PostgreSQL (those phases take turns in rounds).
     database: bool,
     task: Arc<dyn Fn() -> Op + Send + Sync>,
-    ok: u64,
-    failed: u64,
     /// Calls done in each slice, in order (one slice per round).
     slices: Vec<u64>,
+    failed: u64,
     /// CPU time of this process and of the whole machine (PostgreSQL included), in clock ticks.
     own_ticks: u64,
     machine_ticks: u64,
@@ -261,9 +260,8 @@ impl Phase {
             key,
             database: !matches!(key, "healthz" | "lookups"),
             task: Arc::new(task),
-            ok: 0,
-            failed: 0,
             slices: Vec::new(),
+            failed: 0,
             own_ticks: 0,
             machine_ticks: 0,
         }
@@ -280,24 +278,29 @@ impl Phase {
         let before = cpu_ticks();
         let (ok, failed) = run_for(concurrency, duration, Arc::clone(&self.task)).await;
         let after = cpu_ticks();
-        self.ok += ok;
-        self.failed += failed;
         self.slices.push(ok);
+        self.failed += failed;
         if let (Some(before), Some(after)) = (before, after) {
             self.own_ticks += after.0.saturating_sub(before.0);
             self.machine_ticks += after.1.saturating_sub(before.1);
         }
     }
 
+    /// Calls done in all its slices.
+    fn done(&self) -> u64 {
+        self.slices.iter().sum()
+    }
+
     fn report(&self, duration: Duration) {
-        let rate = self.ok as f64 / duration.as_secs_f64();
+        let done = self.done();
+        let rate = done as f64 / duration.as_secs_f64();
         // Linux counts CPU time in hundredths of a second.
-        let per_call = |ticks: u64| ticks as f64 * 10_000.0 / self.ok.max(1) as f64;
+        let per_call = |ticks: u64| ticks as f64 * 10_000.0 / done.max(1) as f64;
         println!(
             "{:<28} {rate:>9.0} /s  ({} done, {} failed)  CPU a call: {:.1} us here, {:.1} us \
              on the machine",
             self.name,
-            self.ok,
+            done,
             self.failed,
             per_call(self.own_ticks),
             per_call(self.machine_ticks)
