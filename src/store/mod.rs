@@ -198,8 +198,10 @@ pub trait PolicyStore: Send + Sync {
 /// Codespaces, and the idempotency keys of their creation (scoped to the calling token).
 #[async_trait]
 pub trait CodespaceStore: Send + Sync {
-    /// Judges and records a codespace in one transaction that holds the org's policy row
-    /// shared, so that a creation which starts after a policy edit was acknowledged sees it.
+    /// Judges and records a codespace so that no policy edit commits between the reading of
+    /// the org's policy version and the write: a creation which starts after a policy edit
+    /// was acknowledged sees it, and none is recorded under a policy older than the one in
+    /// force at its commit.
     async fn create_codespace(
         &self,
         new: NewCodespace,

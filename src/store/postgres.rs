@@ -61,8 +61,12 @@ super::sql::impl_sql_store! {
     store = PgStore,
     connection = PgConnection,
     begin_write = "BEGIN",
-    for_share = " FOR SHARE",
-    for_update = " FOR UPDATE",
+    hold_writes = "LOCK TABLE codespaces IN SHARE MODE",
+    join_writes = "LOCK TABLE codespaces IN ROW EXCLUSIVE MODE",
+    // NO KEY UPDATE: it excludes every other writer and locker of the row as FOR UPDATE does,
+    // except the foreign-key checks of rows that reference it (KEY SHARE). So a policy edit
+    // holding its org's row never blocks a creation's insert (see `sql/mod.rs`).
+    for_update = " FOR NO KEY UPDATE",
     notify = "SELECT pg_notify('base_image_policy_changes', '')",
     json_array_agg = "json_agg",
 }

@@ -16,8 +16,9 @@ use crate::throwaway::ThrowawayPostgres;
 /// Generous: proves the answer comes at all, not how fast (no timing assertions).
 const BOUND: Duration = Duration::from_secs(30);
 
-/// A transaction of the test's own that holds what a creation must lock: the org's row on
-/// PostgreSQL, the database's write lock on SQLite.
+/// A transaction of the test's own that holds what a creation must wait for: on PostgreSQL
+/// the codespaces table against writes, as a policy edit holds it before its commit; on
+/// SQLite the database's write lock.
 pub enum LockHolder {
     Postgres(PgConnection),
     Sqlite(SqliteConnection),
@@ -29,7 +30,7 @@ impl LockHolder {
             TestDatabase::Postgres(options) => {
                 let mut conn = PgConnection::connect_with(options).await.unwrap();
                 conn.execute("BEGIN").await.unwrap();
-                conn.execute("SELECT id FROM orgs FOR UPDATE")
+                conn.execute("LOCK TABLE codespaces IN SHARE MODE")
                     .await
                     .unwrap();
                 Self::Postgres(conn)

@@ -7,7 +7,10 @@ use axum::http::{Method, StatusCode};
 use rand::Rng;
 use serde_json::json;
 
-use crate::helpers::{Backend, TestApp, TestDatabase};
+use sqlx::{ConnectOptions, Connection, PgConnection};
+use tokio::task::JoinHandle;
+
+use crate::helpers::{refusal, Backend, TestApp, TestDatabase, TestResponse};
 
 const IMAGES: usize = 40;
 const CREATIONS: usize = 1_500;
@@ -152,6 +155,102 @@ async fn two_instances_sharing_postgresql_never_judge_by_a_stale_policy() {
     let mut second = TestApp::on_database(TestDatabase::Postgres(options), patient).await;
     second.admin = admin;
     creations_race_tightening_edits(vec![Arc::new(first), Arc::new(second)]).await;
+}
+
+/// Waits until some transaction waits for the `mode` lock on the codespaces table, and fails
+/// if `request`, the one expected to wait, ends first.
+async fn until_waiting_for(
+    conn: &mut PgConnection,
+    mode: &str,
+    request: &JoinHandle<TestResponse>,
+) {
+    for _ in 0..1_000 {
+        assert!(
+            !request.is_finished(),
+            "the request ended without waiting for the codespaces table's {mode}"
+        );
+        let waiting: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM pg_locks \
+             WHERE relation = 'codespaces'::regclass AND mode = $1 AND NOT granted",
+        )
+        .bind(mode)
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap();
+        if waiting > 0 {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    panic!("no request waited for the codespaces table's {mode} within 10 s");
+}
+
+/// The order the race tests above sample, made deterministic on PostgreSQL: a policy edit
+/// does not commit while a codespace write is in flight (it could have read the version
+/// before the edit), and a creation that arrives while the edit waits is judged by the edited
+/// policy, though the set the edit replaces is still cached and was current when it arrived.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn on_postgresql_an_edit_waits_for_codespace_writes_and_creations_behind_it_see_it() {
+    let app = Arc::new(TestApp::spawn_with(Backend::Postgres, patient).await);
+    let TestDatabase::Postgres(options) = app.database.clone() else {
+        unreachable!()
+    };
+    app.octo_org().await;
+    let policy = app
+        .allow_org_wide("octo-org", &["registry.test/a:1", "registry.test/b:1"])
+        .await;
+    let path = format!("/orgs/octo-org/codespaces/policies/{}", policy["id"]);
+    let service = app.service_token().await;
+    let creation = |image: &str| {
+        let (app, service) = (app.clone(), service.clone());
+        let body = json!({ "repository": "octo-org/repo-a", "user": "mona",
+            "devcontainer": { "image": image } });
+        tokio::spawn(async move { app.create_codespace(&service, body).await })
+    };
+    // Compiles and caches the set that allows a:1.
+    let first = creation("registry.test/a:1").await.unwrap();
+    assert_eq!(first.status, StatusCode::CREATED, "{:?}", first.body);
+
+    // A codespace write in flight: inserted, not committed.
+    let mut writer = options.connect().await.unwrap();
+    let mut in_flight = writer.begin().await.unwrap();
+    sqlx::query(
+        "INSERT INTO codespaces SELECT 'cs_00000000000000000000000000', org_id, repo_id, \
+         user_login, billable_owner, image, image_source, recovery_mode, creation_log, \
+         created_at, updated_at FROM codespaces",
+    )
+    .execute(&mut *in_flight)
+    .await
+    .unwrap();
+
+    let edit = {
+        let (app, path) = (app.clone(), path.clone());
+        let body = json!({ "constraints": { "base_images": {
+            "allowed_values": ["registry.test/b:1"] } } });
+        tokio::spawn(async move { app.patch(&path, &app.admin, body).await })
+    };
+    until_waiting_for(&mut in_flight, "ShareLock", &edit).await;
+    let held_off = creation("registry.test/a:1");
+    until_waiting_for(&mut in_flight, "RowExclusiveLock", &held_off).await;
+    in_flight.commit().await.unwrap();
+
+    let edited = edit.await.unwrap();
+    assert_eq!(edited.status, StatusCode::OK, "{:?}", edited.body);
+    let refused = held_off.await.unwrap();
+    assert_eq!(
+        refused.status,
+        StatusCode::BAD_REQUEST,
+        "{:?}",
+        refused.body
+    );
+    assert_eq!(refused.body["message"], refusal("registry.test/a:1"));
+    let listed = app
+        .get("/orgs/octo-org/codespaces?per_page=1", &app.admin)
+        .await;
+    assert_eq!(
+        listed.body["total_count"], 2,
+        "the first creation and the write in flight"
+    );
 }
 
 crate::backend_tests! {

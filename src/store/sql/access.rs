@@ -5,7 +5,8 @@ macro_rules! impl_part {
         store = $store:ident,
         connection = $conn:ty,
         begin_write = $begin:literal,
-        for_share = $share:literal,
+        hold_writes = $hold:literal,
+        join_writes = $join:literal,
         for_update = $update:literal,
         notify = $notify:literal $(,)?
     ) => {

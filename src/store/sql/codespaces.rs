@@ -1,19 +1,21 @@
-//! Codespaces, judged and written in one transaction that holds the org's row shared, and
-//! the idempotency keys of their creation.
+//! Codespaces, judged and written so that no policy edit commits between the reading of
+//! the org's policy version and the write (`sql/mod.rs`), and the idempotency keys of their
+//! creation.
 
 macro_rules! impl_part {
     (
         store = $store:ident,
         connection = $conn:ty,
         begin_write = $begin:literal,
-        for_share = $share:literal,
+        hold_writes = $hold:literal,
+        join_writes = $join:literal,
         for_update = $update:literal,
         notify = $notify:literal $(,)?
     ) => {
         impl $store {
             /// Inserts the codespace if the org's policy version is still `version`, in one
-            /// statement that also holds the org row shared (SQLite: the write lock) until
-            /// it commits. `false`: the version moved, nothing was written.
+            /// statement, which holds codespace writes' lock from before its snapshot to its
+            /// commit (SQLite: the write lock). `false`: the version moved, nothing was written.
             async fn insert_codespace<'e, E>(
                 executor: E,
                 new: &NewCodespace,
@@ -24,13 +26,12 @@ macro_rules! impl_part {
             where
                 E: sqlx::Executor<'e, Database = <$conn as sqlx::Connection>::Database>,
             {
-                let inserted = sqlx::query(concat!(
-                    "WITH org AS (SELECT id FROM orgs WHERE id = $2 AND policy_version = $11",
-                    $share,
-                    ") INSERT INTO codespaces (id, org_id, repo_id, user_login, billable_owner, \
+                let inserted = sqlx::query(
+                    "WITH org AS (SELECT id FROM orgs WHERE id = $2 AND policy_version = $11) \
+                     INSERT INTO codespaces (id, org_id, repo_id, user_login, billable_owner, \
                      image, image_source, recovery_mode, creation_log, created_at, updated_at) \
-                     SELECT $1, org.id, $3, $4, $5, $6, $7, $8, $9, $10, $10 FROM org"
-                ))
+                     SELECT $1, org.id, $3, $4, $5, $6, $7, $8, $9, $10, $10 FROM org",
+                )
                 .bind(&new.id)
                 .bind(new.org_id)
                 .bind(new.repo_id)
@@ -78,8 +79,8 @@ macro_rules! impl_part {
                 mut plan: BuildPlan<'_>,
             ) -> StoreResult<Result<Codespace, Refused>> {
                 // Fast path: judge by the newest compiled set, and write only if the org's
-                // policy version is still that set's, checked (and the org row locked) in the
-                // very statement that inserts. One round trip, no transaction to hold.
+                // policy version is still that set's, checked in the very statement that
+                // inserts. One round trip, no transaction to hold.
                 if let Some((version, set)) = self.cache.latest(new.org_id) {
                     match plan(&set) {
                         Ok(build) => {
@@ -104,9 +105,10 @@ macro_rules! impl_part {
                         }
                     }
                 }
-                // The set was missing or stale: hold the org row, (re)compile, judge, write.
+                // The set was missing or stale: hold off policy edits, (re)compile, judge, write.
                 let mut tx = self.pool.begin_with($begin).await?;
-                let version = Self::policy_version(&mut tx, new.org_id, $share).await?;
+                Self::join_codespace_writes(&mut tx).await?;
+                let version = Self::policy_version(&mut tx, new.org_id, "").await?;
                 let set = self.compiled_set(&mut tx, new.org_id, version).await?;
                 let build = match plan(&set) {
                     Ok(build) => build,
@@ -126,8 +128,9 @@ macro_rules! impl_part {
                 mut plan: BuildPlan<'_>,
             ) -> StoreResult<Result<Codespace, Refused>> {
                 let mut tx = self.pool.begin_with($begin).await?;
+                Self::join_codespace_writes(&mut tx).await?;
                 let org_id = Self::fetch_codespace(&mut tx, id).await?.org_id;
-                let version = Self::policy_version(&mut tx, org_id, $share).await?;
+                let version = Self::policy_version(&mut tx, org_id, "").await?;
                 let set = self.compiled_set(&mut tx, org_id, version).await?;
                 let build = match plan(&set) {
                     Ok(build) => build,

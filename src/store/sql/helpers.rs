@@ -6,7 +6,8 @@ macro_rules! impl_part {
         store = $store:ident,
         connection = $conn:ty,
         begin_write = $begin:literal,
-        for_share = $share:literal,
+        hold_writes = $hold:literal,
+        join_writes = $join:literal,
         for_update = $update:literal,
         notify = $notify:literal $(,)?
     ) => {
@@ -28,13 +29,28 @@ macro_rules! impl_part {
                 Ok(id)
             }
 
+            /// Makes the caller's transaction a codespace writer from here to its end, so that
+            /// no policy edit commits in between (see `sql/mod.rs`).
+            async fn join_codespace_writes(conn: &mut $conn) -> StoreResult<()> {
+                if !$join.is_empty() {
+                    sqlx::query($join).execute(&mut *conn).await?;
+                }
+                Ok(())
+            }
+
             /// Reads the org's policy version, holding its row with `lock`.
             async fn policy_version(conn: &mut $conn, org_id: i64, lock: &str) -> StoreResult<i64> {
                 let sql = format!("SELECT policy_version FROM orgs WHERE id = $1{lock}");
                 Ok(sqlx::query_scalar(&sql).bind(org_id).fetch_one(&mut *conn).await?)
             }
 
+            /// Bumps the org's policy version, once codespace writes are held off until the
+            /// caller's transaction ends (see `sql/mod.rs`): the last step of a policy edit
+            /// before its commit, so that creations wait only for the bump and the commit.
             async fn bump_policy_version(conn: &mut $conn, org_id: i64) -> StoreResult<()> {
+                if !$hold.is_empty() {
+                    sqlx::query($hold).execute(&mut *conn).await?;
+                }
                 sqlx::query("UPDATE orgs SET policy_version = policy_version + 1 WHERE id = $1")
                     .bind(org_id)
                     .execute(&mut *conn)

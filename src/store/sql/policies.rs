@@ -1,12 +1,14 @@
-//! Policies. Every change locks the org's row exclusively and bumps its policy version
-//! in the same transaction, so that creations ordered after it see it.
+//! Policies. Every change locks the org's row against other edits (not against creations'
+//! foreign-key checks), and last, with codespace writes held off, bumps the org's policy
+//! version in the same transaction, so that creations ordered after it see it (`sql/mod.rs`).
 
 macro_rules! impl_part {
     (
         store = $store:ident,
         connection = $conn:ty,
         begin_write = $begin:literal,
-        for_share = $share:literal,
+        hold_writes = $hold:literal,
+        join_writes = $join:literal,
         for_update = $update:literal,
         notify = $notify:literal $(,)?
     ) => {
@@ -49,10 +51,10 @@ macro_rules! impl_part {
                 .fetch_one(&mut *tx)
                 .await?;
                 Self::write_policy_items(&mut tx, org_id, policy_id, draft).await?;
-                Self::bump_policy_version(&mut tx, org_id).await?;
                 let policy = Self::fetch_policy(&mut tx, org_id, policy_id).await?;
                 let after = Some(policy_snapshot(&policy));
                 Self::audit(&mut tx, Some(org_id), actor, "policy.create", None, after).await?;
+                Self::bump_policy_version(&mut tx, org_id).await?;
                 self.commit_change(tx).await?;
                 Ok(policy)
             }
@@ -84,7 +86,6 @@ macro_rules! impl_part {
                 .execute(&mut *tx)
                 .await?;
                 Self::write_policy_items(&mut tx, org_id, policy_id, &draft).await?;
-                Self::bump_policy_version(&mut tx, org_id).await?;
                 let policy = Self::fetch_policy(&mut tx, org_id, policy_id).await?;
                 Self::audit(
                     &mut tx,
@@ -95,6 +96,7 @@ macro_rules! impl_part {
                     Some(policy_snapshot(&policy)),
                 )
                 .await?;
+                Self::bump_policy_version(&mut tx, org_id).await?;
                 self.commit_change(tx).await?;
                 Ok(policy)
             }
