@@ -20,7 +20,9 @@
 //!
 //! Each phase also reports the CPU time a call cost this process and the whole machine
 //! (PostgreSQL included), from `/proc`. `PHASES` (comma-separated: bare, router, store,
-//! healthz, lookups) runs only some, for a profiler.
+//! healthz, lookups) runs only some, for a profiler. The service's logging is on, at its
+//! default level (`RUST_LOG`, default `info`), written to a temporary file that is removed at
+//! the end.
 //!
 //! `BENCH_DATABASE_URL` (default `postgres://postgres@127.0.0.1:5432/postgres`) names a server
 //! on which a schema can be created; the schema is dropped at the end.
@@ -78,10 +80,19 @@ async fn main() -> Result<(), Box<dyn Error>> {
         .await?;
     let options = base.options([("search_path", schema.as_str())]);
 
+    // The service's logging at its default level, to a file, as `scripts/load` runs the
+    // service: a routed creation pays for its request span and decision event as it does
+    // when deployed (the bare insert logs nothing, as it would not).
+    let log_path = std::env::temp_dir().join(format!("{schema}.log"));
+    let log = Arc::new(std::fs::File::create(&log_path)?);
+    base_image_policy::telemetry::init_writing_to(false, Arc::clone(&log));
+
     let result = run(options, concurrency, seconds).await;
     sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
         .execute(&mut admin_conn)
         .await?;
+    println!("logged {} bytes", log.metadata()?.len());
+    std::fs::remove_file(&log_path)?;
     result
 }
 

@@ -116,14 +116,17 @@ pub fn build_router(state: AppState) -> Router {
         .fallback(crate::routes::not_found)
         .layer(GuardLayer(state.clone()))
         .layer(
-            // The span records the matched route, never headers: tokens stay out of logs.
+            // The span records the matched route, never headers: tokens stay out of logs. It
+            // is a debug span: at info, a span a request cost a creation as much CPU as its
+            // decision event (14.6k instructions against 11.8k, callgrind), so the events
+            // that matter at info carry their route themselves (`Guard`).
             TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
                 let route = request
                     .extensions()
                     .get::<MatchedPath>()
                     .map(MatchedPath::as_str)
                     .unwrap_or("unmatched");
-                tracing::info_span!("request", method = %request.method(), route)
+                tracing::debug_span!("request", method = %request.method(), route)
             }),
         )
         .with_state(state)
@@ -184,30 +187,47 @@ where
         } else if let Ok(permit) = Arc::clone(&state.in_flight).try_acquire_owned() {
             Some(permit)
         } else {
-            tracing::warn!("concurrency limit reached; shedding a request");
+            tracing::warn!(
+                %method, route = route_name(route.as_ref()),
+                "concurrency limit reached; shedding a request"
+            );
             let response = ApiError::Unavailable.into_response();
             record(&state, route.as_ref(), &method, &response, started);
             return Box::pin(std::future::ready(Ok(response)));
         };
         let answer = self.body_limit.layer(&mut self.inner).call(request);
         Box::pin(async move {
-            let response = match permit {
-                None => answer.await,
+            let (response, timed_out) = match permit {
+                None => (answer.await, false),
                 Some(_permit) => {
                     match tokio::time::timeout(state.config.request_timeout, answer).await {
-                        Ok(response) => response,
-                        Err(_) => {
-                            tracing::warn!("request deadline passed");
-                            Ok(ApiError::Unavailable.into_response())
-                        }
+                        Ok(response) => (response, false),
+                        Err(_) => (Ok(ApiError::Unavailable.into_response()), true),
                     }
                 }
             };
             let Ok(response) = response;
+            if timed_out {
+                tracing::warn!(
+                    %method, route = route_name(route.as_ref()),
+                    "request deadline passed"
+                );
+            } else if response.status().is_server_error() {
+                // What failed was logged where it failed (`ApiError`); this names the request.
+                tracing::warn!(
+                    %method, route = route_name(route.as_ref()),
+                    status = response.status().as_u16(), "request failed"
+                );
+            }
             record(&state, route.as_ref(), &method, &response, started);
             Ok(response)
         })
     }
+}
+
+/// The route template a request matched, for metrics and logs.
+fn route_name(route: Option<&MatchedPath>) -> &str {
+    route.map_or("unmatched", MatchedPath::as_str)
 }
 
 /// One request in the metrics, under its route template.
@@ -219,7 +239,7 @@ fn record(
     started: Instant,
 ) {
     state.metrics.record_request(
-        route.map_or("unmatched", MatchedPath::as_str),
+        route_name(route),
         method.as_str(),
         response.status().as_u16(),
         started.elapsed(),

@@ -138,7 +138,8 @@ impl IntoResponse for ApiError {
         let status = self.status();
         let (message, errors) = match self {
             Self::Internal(detail) => {
-                // Logged once, inside the request span; the body reveals nothing internal.
+                // Logged once, here; the guard then names the request (its route) in a
+                // "request failed" event. The body reveals nothing internal.
                 tracing::error!(error = %detail, "internal error");
                 ("Internal Server Error".to_string(), None)
             }

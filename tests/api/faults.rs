@@ -13,6 +13,49 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use crate::helpers::{Backend, TestApp, TestDatabase};
 use crate::throwaway::ThrowawayPostgres;
 
+/// What the service logs at info while a test runs on this thread (a current-thread runtime).
+#[derive(Clone, Default)]
+struct Logs(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl Logs {
+    fn capture(&self) -> tracing::subscriber::DefaultGuard {
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::INFO)
+            .with_ansi(false)
+            .with_writer(self.clone())
+            .finish();
+        tracing::subscriber::set_default(subscriber)
+    }
+
+    /// The first line that contains `message`.
+    fn line(&self, message: &str) -> String {
+        let text = String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned();
+        let found = text.lines().find(|line| line.contains(message));
+        found
+            .unwrap_or_else(|| panic!("no '{message}' in the logs:\n{text}"))
+            .to_string()
+    }
+}
+
+impl std::io::Write for Logs {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Logs {
+    type Writer = Logs;
+
+    fn make_writer(&'a self) -> Logs {
+        self.clone()
+    }
+}
+
 /// Generous: proves the answer comes at all, not how fast (no timing assertions).
 const BOUND: Duration = Duration::from_secs(30);
 
@@ -245,8 +288,33 @@ crate::backend_tests! {
     }
 }
 
+/// A 5xx is logged where it failed and, with its method and route, by the guard.
+#[tokio::test]
+async fn a_failed_request_is_logged_with_its_route() {
+    let logs = Logs::default();
+    let _capture = logs.capture();
+    let app = TestApp::spawn_with(Backend::Sqlite, |config| {
+        config.database_timeout = Duration::from_millis(300);
+    })
+    .await;
+    let service = arrange(&app).await;
+    let lock = LockHolder::hold(&app).await;
+    let response = tokio::time::timeout(BOUND, app.create_codespace(&service, node_codespace()))
+        .await
+        .expect("bounded");
+    assert_unavailable(&response, "creation behind a held lock");
+    lock.release().await;
+    logs.line("policy store unavailable");
+    let failed = logs.line("request failed");
+    for field in ["method=POST", "route=\"/codespaces\"", "status=503"] {
+        assert!(failed.contains(field), "{field} in {failed}");
+    }
+}
+
 #[tokio::test]
 async fn a_request_past_its_deadline_answers_503() {
+    let logs = Logs::default();
+    let _capture = logs.capture();
     for backend in [Backend::Sqlite, Backend::Postgres] {
         let app = TestApp::spawn_with(backend, |config| {
             config.request_timeout = Duration::from_millis(300);
@@ -267,6 +335,8 @@ async fn a_request_past_its_deadline_answers_503() {
             "{backend:?}: nothing recorded"
         );
     }
+    let passed = logs.line("request deadline passed");
+    assert!(passed.contains("route=\"/codespaces\""), "{passed}");
 }
 
 #[tokio::test]
