@@ -112,14 +112,17 @@ pub async fn bootstrap_admin_token(
 /// The whole HTTP API, ready to serve or to drive in-process.
 pub fn build_router(state: AppState) -> Router {
     let (router, _) = crate::routes::api().split_for_parts();
-    router
+    let router = router
         .fallback(crate::routes::not_found)
-        .layer(GuardLayer(state.clone()))
-        .layer(
-            // The span records the matched route, never headers: tokens stay out of logs. It
-            // is a debug span: at info, a span a request cost a creation as much CPU as its
-            // decision event (14.6k instructions against 11.8k, callgrind), so the events
-            // that matter at info carry their route themselves (`Guard`).
+        .layer(GuardLayer(state.clone()));
+    // A span and request/response events per request, only when debug logging is on (it is
+    // chosen once, at start): at info they would log nothing, and the layer still cost every
+    // request its wrapping of the future and the body. A span at info cost a creation as much
+    // CPU as its decision event (14.6k instructions against 11.8k, callgrind), so the events
+    // that matter at info carry their route themselves (`Guard`).
+    let router = if tracing::enabled!(tracing::Level::DEBUG) {
+        router.layer(
+            // The span records the matched route, never headers: tokens stay out of logs.
             TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
                 let route = request
                     .extensions()
@@ -129,7 +132,10 @@ pub fn build_router(state: AppState) -> Router {
                 tracing::debug_span!("request", method = %request.method(), route)
             }),
         )
-        .with_state(state)
+    } else {
+        router
+    };
+    router.with_state(state)
 }
 
 /// Wraps every route in a [`Guard`].
