@@ -26,11 +26,20 @@ macro_rules! impl_part {
             where
                 E: sqlx::Executor<'e, Database = <$conn as sqlx::Connection>::Database>,
             {
-                let inserted = sqlx::query(
+                let log = encode_log(&build.creation_log);
+                // Room for the eleven values up front: bound one by one, the arguments' buffer
+                // grew about nine times a creation.
+                let mut arguments =
+                    <<$conn as sqlx::Connection>::Database as sqlx::Database>::Arguments::default();
+                let text = new.id.len() + new.user.len() + build.billable_owner.len()
+                    + build.image.len() + log.len();
+                sqlx::Arguments::reserve(&mut arguments, 11, text + 128);
+                let inserted = sqlx::query_with(
                     "WITH org AS (SELECT id FROM orgs WHERE id = $2 AND policy_version = $11) \
                      INSERT INTO codespaces (id, org_id, repo_id, user_login, billable_owner, \
                      image, image_source, recovery_mode, creation_log, created_at, updated_at) \
                      SELECT $1, org.id, $3, $4, $5, $6, $7, $8, $9, $10, $10 FROM org",
+                    arguments,
                 )
                 .bind(&new.id)
                 .bind(new.org_id)
@@ -40,7 +49,7 @@ macro_rules! impl_part {
                 .bind(&build.image)
                 .bind(build.image_source.as_str())
                 .bind(build.recovery_mode)
-                .bind(encode_log(&build.creation_log))
+                .bind(log)
                 .bind(now)
                 .bind(version)
                 .execute(executor)
