@@ -63,6 +63,11 @@ fn env_number(key: &str, default: u64) -> u64 {
         .unwrap_or(default)
 }
 
+/// The service binary's allocator (`src/main.rs`), so that the routed creation here costs
+/// what it costs the service.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn Error>> {
     let url = std::env::var("BENCH_DATABASE_URL").unwrap_or_else(|_| LOCAL_POSTGRES.to_owned());
