@@ -275,7 +275,11 @@ async fn a_postgresql_restart_under_load_yields_only_201_or_503_and_service_resu
 }
 
 crate::backend_tests! {
+    // It fails closed, and the 5xx is logged where it failed and, with its method and
+    // route, by the guard.
     async fn a_creation_that_waits_too_long_on_the_database_fails_closed(app) {
+        let logs = Logs::default();
+        let _capture = logs.capture();
         let service = arrange(&app).await;
         let lock = LockHolder::hold(&app).await;
         let response = tokio::time::timeout(BOUND, app.create_codespace(&service, python_codespace()))
@@ -283,31 +287,13 @@ crate::backend_tests! {
             .expect("bounded");
         assert_unavailable(&response, "creation behind a held lock");
         lock.release().await;
+        logs.line("policy store unavailable");
+        let failed = logs.line("request failed");
+        for field in ["method=POST", "route=\"/codespaces\"", "status=503"] {
+            assert!(failed.contains(field), "{field} in {failed}");
+        }
         assert_eq!(app.create_codespace(&service, python_codespace()).await.status, StatusCode::BAD_REQUEST);
         assert_eq!(codespace_count(&app).await, 0);
-    }
-}
-
-/// A 5xx is logged where it failed and, with its method and route, by the guard.
-#[tokio::test]
-async fn a_failed_request_is_logged_with_its_route() {
-    let logs = Logs::default();
-    let _capture = logs.capture();
-    let app = TestApp::spawn_with(Backend::Sqlite, |config| {
-        config.database_timeout = Duration::from_millis(300);
-    })
-    .await;
-    let service = arrange(&app).await;
-    let lock = LockHolder::hold(&app).await;
-    let response = tokio::time::timeout(BOUND, app.create_codespace(&service, node_codespace()))
-        .await
-        .expect("bounded");
-    assert_unavailable(&response, "creation behind a held lock");
-    lock.release().await;
-    logs.line("policy store unavailable");
-    let failed = logs.line("request failed");
-    for field in ["method=POST", "route=\"/codespaces\"", "status=503"] {
-        assert!(failed.contains(field), "{field} in {failed}");
     }
 }
 
