@@ -7,7 +7,7 @@
 use std::fmt;
 
 use base_image_policy::policy::{CompiledPolicySet, ImageRef};
-use base_image_policy::routes::{write_evaluate_answer, EvaluateResponse};
+use base_image_policy::routes::EvaluateResponse;
 use divan::{black_box, Bencher};
 
 mod support;
@@ -74,23 +74,10 @@ fn decide_applicable_policies(bencher: Bencher, policies: usize) {
     decide(bencher, &set, &Query::Exact.image(10));
 }
 
-/// Goal 4 in process: the evaluate answer (one entry per applicable policy) decided and
-/// written as the handler writes it, for 1 and 64 policies: what 64 policies add to each
-/// request.
+/// The evaluate answer decided and serialized as the handler does, for 1 and 64 policies:
+/// what 64 policies add to each request.
 #[divan::bench(args = [1, 64], sample_size = 100)]
 fn evaluate_answer(bencher: Bencher, policies: usize) {
-    let set = support::uniform_policies(policies, 10);
-    let image = ImageRef::parse(&Query::Prefix.image(10)).expect("valid");
-    bencher.bench_local(|| {
-        let decision = set.decide(black_box(REPO), &image);
-        write_evaluate_answer(&decision, &image).len()
-    });
-}
-
-/// For comparison: the same answer through its derived `serde_json` serialization, which
-/// the handler used before (see `src/routes/policies/answer.rs`).
-#[divan::bench(args = [1, 64], sample_size = 100)]
-fn evaluate_answer_derived(bencher: Bencher, policies: usize) {
     let set = support::uniform_policies(policies, 10);
     let image = ImageRef::parse(&Query::Prefix.image(10)).expect("valid");
     bencher.bench_local(|| {

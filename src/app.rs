@@ -1,91 +1,39 @@
-//! The application: its shared state, its router, and serving it until shutdown.
+//! The application: its router with the bounds every request runs under, and serving it
+//! until shutdown.
 
-use std::convert::Infallible;
 use std::future::Future;
-use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
-use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
-use axum::http::Method;
+use axum::error_handling::HandleErrorLayer;
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
+use axum::http::{header, Method, StatusCode};
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::Router;
+use axum::{BoxError, Router};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
-use tokio::sync::Semaphore;
-use tower::{Layer, Service};
+use tower::limit::GlobalConcurrencyLimitLayer;
+use tower::load_shed::error::Overloaded;
+use tower::load_shed::LoadShedLayer;
+use tower::timeout::error::Elapsed;
+use tower::timeout::TimeoutLayer;
+use tower::ServiceBuilder;
+use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
 
-use crate::error::ApiError;
-use crate::metrics::Metrics;
-
-use crate::auth::{generate_token, hash_token};
 use crate::config::Config;
+use crate::error::ApiError;
+use crate::state::AppState;
 use crate::store::{Store, StoreError, TokenKind};
+use crate::tokens::{generate_token, hash_token};
 
 /// Request bodies larger than this answer 413.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
 /// How long in-flight requests may take to drain after a shutdown signal.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(20);
-
-/// Shared by every handler. One `Arc`, so that a clone (several a request: each middleware
-/// and extractor takes one) is a single counter increment.
-#[derive(Clone)]
-pub struct AppState(Arc<Shared>);
-
-/// What [`AppState`] shares.
-pub struct Shared {
-    pub store: Arc<dyn Store>,
-    pub config: Arc<Config>,
-    admin_token_hash: Option<[u8; 32]>,
-    /// Set once shutdown begins: `/readyz` answers 503 from then on.
-    draining: AtomicBool,
-    /// Permits for requests in flight; when none is left, requests are shed with a 503.
-    in_flight: Arc<Semaphore>,
-    pub metrics: Metrics,
-}
-
-impl std::ops::Deref for AppState {
-    type Target = Shared;
-
-    fn deref(&self) -> &Shared {
-        &self.0
-    }
-}
-
-impl AppState {
-    pub fn new(store: Arc<dyn Store>, config: Config) -> Self {
-        let admin_token_hash = config.admin_token.as_deref().map(hash_token);
-        let in_flight = Arc::new(Semaphore::new(config.max_concurrent_requests));
-        Self(Arc::new(Shared {
-            store,
-            config: Arc::new(config),
-            admin_token_hash,
-            draining: AtomicBool::new(false),
-            in_flight,
-            metrics: Metrics::default(),
-        }))
-    }
-
-    /// Turns `/readyz` to 503 ahead of shutdown.
-    pub fn start_draining(&self) {
-        self.draining.store(true, Ordering::SeqCst);
-    }
-
-    pub fn is_draining(&self) -> bool {
-        self.draining.load(Ordering::SeqCst)
-    }
-
-    /// The hash of `ADMIN_TOKEN`, if one was configured.
-    pub fn admin_token_hash(&self) -> Option<&[u8; 32]> {
-        self.admin_token_hash.as_ref()
-    }
-}
 
 /// On first start with no `ADMIN_TOKEN` and no admin token stored, generates one, stores its
 /// hash and returns the token so that the caller can print it once.
@@ -111,15 +59,29 @@ pub async fn bootstrap_admin_token(
 
 /// The whole HTTP API, ready to serve or to drive in-process.
 pub fn build_router(state: AppState) -> Router {
-    let (router, _) = crate::routes::api().split_for_parts();
-    let router = router
+    let (unbounded, _) = crate::routes::unbounded().split_for_parts();
+    let (bounded, _) = crate::routes::bounded().split_for_parts();
+    // Outermost first. The limit's permits are the state's, shared by every route; shed and
+    // timed-out requests come back as errors, which `unavailable` answers.
+    let bounds = ServiceBuilder::new()
+        .layer(HandleErrorLayer::new(unavailable))
+        .layer(LoadShedLayer::new())
+        .layer(GlobalConcurrencyLimitLayer::with_semaphore(
+            state.in_flight.clone(),
+        ))
+        .layer(TimeoutLayer::new(state.config.request_timeout))
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        // The limit above is the one that counts; axum's own default (2 MiB) would only
+        // add a second, larger one.
+        .layer(DefaultBodyLimit::disable());
+    let router = bounded
+        .layer(bounds)
+        .merge(unbounded)
         .fallback(crate::routes::not_found)
-        .layer(GuardLayer(state.clone()));
+        .layer(middleware::from_fn_with_state(state.clone(), observe));
     // A span and request/response events per request, only when debug logging is on (it is
-    // chosen once, at start): at info they would log nothing, and the layer still cost every
-    // request its wrapping of the future and the body. A span at info cost a creation as much
-    // CPU as its decision event (14.6k instructions against 11.8k, callgrind), so the events
-    // that matter at info carry their route themselves (`Guard`).
+    // chosen once, at start): at info they would log nothing, and the events that matter at
+    // info carry their route themselves.
     let router = if tracing::enabled!(tracing::Level::DEBUG) {
         router.layer(
             // The span records the matched route, never headers: tokens stay out of logs.
@@ -138,118 +100,59 @@ pub fn build_router(state: AppState) -> Router {
     router.with_state(state)
 }
 
-/// Wraps every route in a [`Guard`].
-#[derive(Clone)]
-struct GuardLayer(AppState);
-
-impl<S> Layer<S> for GuardLayer {
-    type Service = Guard<S>;
-
-    fn layer(&self, inner: S) -> Guard<S> {
-        Guard {
-            inner,
-            state: self.0.clone(),
-            body_limit: DefaultBodyLimit::max(MAX_BODY_BYTES),
-        }
+/// A request shed past the concurrency limit, or cut off at its deadline: 503 with
+/// `Retry-After` in the contract's error shape, which tower's layers do not write.
+async fn unavailable(method: Method, route: Option<MatchedPath>, error: BoxError) -> Response {
+    let route = route_name(route.as_ref());
+    if error.is::<Overloaded>() {
+        tracing::warn!(%method, route, "concurrency limit reached; shedding a request");
+    } else if error.is::<Elapsed>() {
+        tracing::warn!(%method, route, "request deadline passed");
+    } else {
+        tracing::error!(%method, route, error = %error, "request bound failed");
     }
+    let mut response = ApiError::Unavailable.into_response();
+    response.extensions_mut().insert(AlreadyLogged);
+    response
 }
 
-/// Counts each request and its latency under its route template; sheds load past the
-/// concurrency limit and bounds each request's time, both with a 503 and `Retry-After`
-/// rather than an unbounded queue; and sets the body limit that the extractors read. Health
-/// checks are exempt from the bounds, so that an overloaded instance still reports itself
-/// alive. Written out as a service rather than with `middleware::from_fn`, and one layer
-/// rather than two: each layer cost every request a boxed future and clones of the services
-/// behind it, and creation is the hot path.
-#[derive(Clone)]
-struct Guard<S> {
-    inner: S,
-    state: AppState,
-    body_limit: DefaultBodyLimit,
+/// Marks a 5xx whose cause was logged already, so that [`observe`] does not log it again.
+#[derive(Clone, Copy)]
+struct AlreadyLogged;
+
+/// Counts each request and its latency under its route template, and logs a failed one
+/// (5xx) with its method and route. Also gives the 413 that the body limit answers by
+/// itself (on a `Content-Length` over the limit) the contract's JSON error shape.
+async fn observe(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let route = request.extensions().get::<MatchedPath>().cloned();
+    let method = request.method().clone();
+    let mut response = next.run(request).await;
+    let route = route_name(route.as_ref());
+    let status = response.status();
+    if status == StatusCode::PAYLOAD_TOO_LARGE && !is_json(&response) {
+        response = ApiError::PayloadTooLarge.into_response();
+    }
+    if status.is_server_error() && response.extensions().get::<AlreadyLogged>().is_none() {
+        // What failed was logged where it failed (`ApiError`); this names the request.
+        tracing::warn!(%method, route, status = status.as_u16(), "request failed");
+    }
+    state
+        .metrics
+        .record_request(route, method.as_str(), status.as_str(), started.elapsed());
+    response
 }
 
-impl<S> Service<Request> for Guard<S>
-where
-    S: Service<Request, Response = Response, Error = Infallible>,
-    S::Future: Send + 'static,
-{
-    type Response = Response;
-    type Error = Infallible;
-    type Future = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, request: Request) -> Self::Future {
-        let started = Instant::now();
-        let state = self.state.clone();
-        // Both are cheap to clone (a shared string; a standard method is no allocation).
-        let route = request.extensions().get::<MatchedPath>().cloned();
-        let method = request.method().clone();
-        let exempt = matches!(request.uri().path(), "/healthz" | "/readyz" | "/metrics");
-        let permit = if exempt {
-            None
-        } else if let Ok(permit) = Arc::clone(&state.in_flight).try_acquire_owned() {
-            Some(permit)
-        } else {
-            tracing::warn!(
-                %method, route = route_name(route.as_ref()),
-                "concurrency limit reached; shedding a request"
-            );
-            let response = ApiError::Unavailable.into_response();
-            record(&state, route.as_ref(), &method, &response, started);
-            return Box::pin(std::future::ready(Ok(response)));
-        };
-        let answer = self.body_limit.layer(&mut self.inner).call(request);
-        Box::pin(async move {
-            let (response, timed_out) = match permit {
-                None => (answer.await, false),
-                Some(_permit) => {
-                    match tokio::time::timeout(state.config.request_timeout, answer).await {
-                        Ok(response) => (response, false),
-                        Err(_) => (Ok(ApiError::Unavailable.into_response()), true),
-                    }
-                }
-            };
-            let Ok(response) = response;
-            if timed_out {
-                tracing::warn!(
-                    %method, route = route_name(route.as_ref()),
-                    "request deadline passed"
-                );
-            } else if response.status().is_server_error() {
-                // What failed was logged where it failed (`ApiError`); this names the request.
-                tracing::warn!(
-                    %method, route = route_name(route.as_ref()),
-                    status = response.status().as_u16(), "request failed"
-                );
-            }
-            record(&state, route.as_ref(), &method, &response, started);
-            Ok(response)
-        })
-    }
+fn is_json(response: &Response) -> bool {
+    response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|value| value.as_bytes().starts_with(b"application/json"))
 }
 
 /// The route template a request matched, for metrics and logs.
 fn route_name(route: Option<&MatchedPath>) -> &str {
     route.map_or("unmatched", MatchedPath::as_str)
-}
-
-/// One request in the metrics, under its route template.
-fn record(
-    state: &AppState,
-    route: Option<&MatchedPath>,
-    method: &Method,
-    response: &Response,
-    started: Instant,
-) {
-    state.metrics.record_request(
-        route_name(route),
-        method.as_str(),
-        response.status().as_u16(),
-        started.elapsed(),
-    );
 }
 
 /// Serves `router` on `listener` until `shutdown` resolves, then stops accepting and lets

@@ -1,35 +1,17 @@
-//! Who is calling, and what they may do.
-//!
-//! Tokens are 32 random bytes, shown once, stored only as SHA-256 hashes, compared in
-//! constant time and never logged.
+//! Who is calling, and what they may do. Tokens are looked up by their hash
+//! ([`crate::tokens`]) and compared in constant time.
 
 use axum::extract::FromRequestParts;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
-use rand::RngCore;
-use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use crate::app::AppState;
 use crate::billing::Role;
 use crate::error::ApiError;
 use crate::names::Name;
+use crate::state::AppState;
 use crate::store::{Org, TokenKind, User};
-
-/// Marks this service's tokens, so that a leaked one is recognisable in a secret scan.
-const TOKEN_PREFIX: &str = "bip_";
-
-/// A new secret token: 32 random bytes from the OS generator, hex-encoded.
-pub fn generate_token() -> String {
-    let mut bytes = [0u8; 32];
-    rand::rngs::OsRng.fill_bytes(&mut bytes);
-    format!("{TOKEN_PREFIX}{}", hex::encode(bytes))
-}
-
-/// The only form in which a token is stored.
-pub fn hash_token(token: &str) -> [u8; 32] {
-    Sha256::digest(token.as_bytes()).into()
-}
+use crate::tokens::hash_token;
 
 /// The authenticated caller of a request.
 #[derive(Debug, Clone)]
@@ -151,23 +133,6 @@ pub async fn authorize_org(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn tokens_are_32_random_bytes_and_differ() {
-        let a = generate_token();
-        let b = generate_token();
-        assert_ne!(a, b);
-        assert_eq!(a.len(), TOKEN_PREFIX.len() + 64);
-        assert!(a.starts_with(TOKEN_PREFIX));
-    }
-
-    #[test]
-    fn the_hash_is_sha256_of_the_token() {
-        assert_eq!(
-            hex::encode(hash_token("abc")),
-            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
-        );
-    }
 
     #[test]
     fn reads_bearer_and_token_schemes_only() {

@@ -2,14 +2,13 @@
 
 use std::process::ExitCode;
 
-use base_image_policy::app::{self, AppState};
+use base_image_policy::app;
 use base_image_policy::config::{redact_url, Config};
+use base_image_policy::state::AppState;
 use base_image_policy::{store, telemetry};
 
-/// mimalloc (its version 3) rather than glibc's malloc: a creation allocates about ninety
-/// small blocks (axum's boxed futures, headers, JSON, log lines), and glibc's malloc and free
-/// were a fifth of its instructions; with mimalloc a routed creation takes 72.6k instructions
-/// instead of 84.7k (docs/benchmarks.md, goal 3). Version 2 held about 20 MiB more.
+/// mimalloc (its version 3) rather than glibc's malloc: every request allocates many small
+/// blocks, which mimalloc serves faster (docs/benchmarks.md has the measurements).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

@@ -1,10 +1,6 @@
 //! What a codespace is built from once the policy has spoken: the image, recovery mode and
 //! the creation log. Pure, so that creation and full rebuild share it exactly.
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
-use rand::RngCore;
-
 use crate::policy::{
     judge, refusal_message, CompiledPolicySet, ExemptImages, ImageRef, ImageSource, Judgement,
     Refused,
@@ -100,24 +96,10 @@ fn join_ids(ids: &[i64]) -> String {
         .join(", ")
 }
 
-/// A new codespace id: `cs_` and a ULID (time-ordered, 80 random bits).
+/// A new codespace id: `cs_` and a ULID (time-ordered, 80 random bits), in the 26
+/// characters of Crockford base32 that `check_id` and the OpenAPI pattern expect.
 pub fn new_codespace_id() -> String {
-    const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
-    let millis = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64);
-    let mut random = [0u8; 10];
-    rand::rngs::OsRng.fill_bytes(&mut random);
-    let mut value: u128 = u128::from(millis & 0xFFFF_FFFF_FFFF) << 80;
-    for (i, byte) in random.iter().enumerate() {
-        value |= u128::from(*byte) << (8 * (9 - i));
-    }
-    let mut id = String::with_capacity(29);
-    id.push_str("cs_");
-    for i in (0..26).rev() {
-        id.push(char::from(ALPHABET[((value >> (5 * i)) & 31) as usize]));
-    }
-    id
+    format!("cs_{}", ulid::Ulid::generate())
 }
 
 #[cfg(test)]
@@ -191,5 +173,7 @@ mod tests {
         assert_ne!(a, b);
         assert_eq!(a.len(), 29);
         assert!(a.starts_with("cs_"));
+        let crockford = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+        assert!(a[3..].bytes().all(|c| crockford.contains(&c)), "{a}");
     }
 }

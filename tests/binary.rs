@@ -137,7 +137,7 @@ fn a_full_run_logs_decisions_but_never_a_token_and_stops_on_sigterm() {
         "{metrics}"
     );
     assert!(metrics
-        .contains("http_requests_total{route=\"/codespaces\",method=\"POST\",status=\"400\"} 1"));
+        .contains("http_requests_total{method=\"POST\",route=\"/codespaces\",status=\"400\"} 1"));
     assert!(metrics.contains("db_pool_connections{state=\"idle\"}"));
 
     let terminated = Command::new("kill")
@@ -240,7 +240,7 @@ fn fresh_postgres_url() -> String {
                 .filter(|u| u.starts_with("postgres"))
         })
         .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/postgres".to_string());
-    let schema = format!("t_{}", &base_image_policy::auth::generate_token()[4..20]);
+    let schema = format!("t_{}", &base_image_policy::tokens::generate_token()[4..20]);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

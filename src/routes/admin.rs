@@ -6,12 +6,13 @@ use axum::Json;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::app::AppState;
-use crate::auth::{generate_token, hash_token, Caller};
+use crate::auth::Caller;
 use crate::error::{ApiError, ErrorBody};
 use crate::names::{is_label, Name};
 use crate::routes::ApiJson;
+use crate::state::AppState;
 use crate::store::TokenKind;
+use crate::tokens::{generate_token, hash_token};
 
 /// A freshly minted token; it is never shown again.
 #[derive(Serialize, ToSchema)]

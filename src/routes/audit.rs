@@ -6,10 +6,10 @@ use axum::Json;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::app::AppState;
 use crate::auth::{authorize_org, Caller, OrgAccess};
 use crate::error::{ApiError, ErrorBody};
 use crate::routes::{timestamp, Pagination};
+use crate::state::AppState;
 use crate::store::AuditEntry;
 
 #[derive(Serialize, ToSchema)]

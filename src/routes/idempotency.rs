@@ -14,11 +14,11 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::Response;
 use sha2::{Digest, Sha256};
 
-use crate::app::AppState;
-use crate::auth::hash_token;
 use crate::error::ApiError;
 use crate::routes::json_answer;
+use crate::state::AppState;
 use crate::store::IdempotencyStart;
+use crate::tokens::hash_token;
 
 pub const HEADER: &str = "idempotency-key";
 /// Keys are remembered at least this long.

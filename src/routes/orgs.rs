@@ -6,12 +6,12 @@ use axum::Json;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::app::AppState;
 use crate::auth::{authorize_org, Caller, OrgAccess};
 use crate::billing::{BillingMode, Role};
 use crate::error::{ApiError, ErrorBody, FieldError};
 use crate::names::Name;
 use crate::routes::{timestamp, ApiJson, Pagination};
+use crate::state::AppState;
 use crate::store::{Billing, Org, Repo};
 
 #[derive(Deserialize, ToSchema)]

@@ -49,12 +49,6 @@ impl PgStore {
             reads,
         })
     }
-
-    /// The store's connection pool, for benchmarks that compare the store's writes with
-    /// plain statements through the very same connections (`examples/write_path.rs`).
-    pub fn pool(&self) -> &PgPool {
-        &self.pool
-    }
 }
 
 super::sql::impl_sql_store! {

@@ -82,9 +82,8 @@ impl From<RepoRow> for Repo {
 }
 
 /// A policy with its repositories and allowed values, each aggregated by the query into one
-/// JSON array: one row per policy instead of one per item, because SQLite's driver pays a
-/// few microseconds per row, which made reading an org with 20,000 repository links take
-/// around 100 ms.
+/// JSON array: one row per policy instead of one per item, because the drivers' cost per
+/// row made reading a big org slow (docs/benchmarks.md, goal 4).
 #[derive(sqlx::FromRow)]
 pub struct PolicyRow {
     pub id: i64,
@@ -170,10 +169,8 @@ impl TryFrom<CodespaceRow> for Codespace {
 
 /// A creation log as the column stores it: a JSON array of its lines.
 pub fn encode_log(lines: &[String]) -> String {
-    let mut out = Vec::with_capacity(lines.iter().map(|l| l.len() + 3).sum::<usize>() + 2);
-    crate::json::write_str_array(&mut out, lines);
-    // Escaping keeps the text UTF-8; the lossy conversion never replaces anything.
-    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+    // A list of strings always serializes; the empty list stands in for the impossible.
+    serde_json::to_string(lines).unwrap_or_else(|_| "[]".to_string())
 }
 
 #[derive(sqlx::FromRow)]

@@ -23,9 +23,9 @@ impl SqliteStore {
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             .foreign_keys(true)
-            // 1 MiB of page cache a connection rather than SQLite's 2 MiB: eight connections
-            // reading a big org's policies filled theirs and took the peak resident set to 63 MiB,
-            // against goal 5's 64 (docs/benchmarks.md); the file stays in the OS page cache.
+            // Half SQLite's default page cache a connection: eight connections reading a big
+            // org's policies would otherwise hold the resident set near its bound
+            // (docs/benchmarks.md, goal 5); the file stays in the OS page cache.
             .pragma("cache_size", "-1024")
             .busy_timeout(timeout);
         let pool = SqlitePoolOptions::new()

@@ -65,7 +65,7 @@ backend_tests! {
         assert_eq!(rows.len(), 2, "{rows:?}");
         assert!(rows[0].contains("token.create") && rows[1].contains("token.revoke"), "{rows:?}");
         assert!(rows.iter().all(|row| row.contains("\"user\":\"mona\"")), "{rows:?}");
-        let hash = hex::encode(base_image_policy::auth::hash_token(&token));
+        let hash = hex::encode(base_image_policy::tokens::hash_token(&token));
         assert!(rows.iter().all(|row| !row.contains(&token[4..]) && !row.contains(&hash)));
     }
 }

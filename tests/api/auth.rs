@@ -24,7 +24,7 @@ backend_tests! {
         assert_eq!(response.status, StatusCode::CREATED);
         let token = response.body["token"].as_str().unwrap().to_string();
         assert_eq!(token.len(), 68, "bip_ and 32 bytes in hex");
-        let found = app.store.find_token(&base_image_policy::auth::hash_token(&token)).await.unwrap();
+        let found = app.store.find_token(&base_image_policy::tokens::hash_token(&token)).await.unwrap();
         let record = found.expect("the hash finds the token");
         assert_ne!(record.token_hash, token.as_bytes(), "never the token itself");
         assert_eq!(record.user.unwrap().login, "mona");

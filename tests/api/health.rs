@@ -1,6 +1,7 @@
 use axum::http::{Method, StatusCode};
-use base_image_policy::app::{bootstrap_admin_token, build_router, serve, AppState};
+use base_image_policy::app::{bootstrap_admin_token, build_router, serve};
 use base_image_policy::config::Config;
+use base_image_policy::state::AppState;
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 

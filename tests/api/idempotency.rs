@@ -128,7 +128,7 @@ async fn on_sqlite_a_claimed_key_answers_409_and_an_outage_is_not_stored() {
     .await;
     let service = arrange(&app).await;
     // SQLite serializes writers, so a first request in flight is simulated by its claim.
-    let scope = hex::encode(base_image_policy::auth::hash_token(&service));
+    let scope = hex::encode(base_image_policy::tokens::hash_token(&service));
     let canonical = base_image_policy::routes::canonical_json(&body("node:18"));
     let hash: [u8; 32] = sha2::Digest::finalize(sha2::Digest::chain_update(
         <sha2::Sha256 as sha2::Digest>::new(),

@@ -11,6 +11,7 @@ mod health;
 mod hostile;
 mod idempotency;
 mod instances;
+mod metrics;
 mod openapi;
 mod orgs;
 mod policies;

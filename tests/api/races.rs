@@ -4,7 +4,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use axum::http::{Method, StatusCode};
-use rand::Rng;
+use rand::RngExt;
 use serde_json::json;
 
 use sqlx::{ConnectOptions, Connection, PgConnection};
@@ -75,7 +75,7 @@ async fn creations_race_tightening_edits(apps: Vec<Arc<TestApp>>) {
         workers.push(tokio::spawn(async move {
             let mut attempts = Vec::new();
             for _ in 0..CREATIONS / WORKERS {
-                let i = rand::thread_rng().gen_range(0..IMAGES);
+                let i = rand::rng().random_range(0..IMAGES);
                 let started = Instant::now();
                 let body = json!({ "repository": "octo-org/repo-a", "user": "mona",
                     "devcontainer": { "image": image(i) } });

@@ -10,15 +10,15 @@ use axum::Json;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-pub use answer::{write_evaluate_answer, EvaluateResponse};
+pub use answer::EvaluateResponse;
 pub use input::{BaseImages, Constraints, CreatePolicy, Target, UpdatePolicy};
 
-use crate::app::AppState;
 use crate::auth::{authorize_org, Caller, OrgAccess};
 use crate::error::{ApiError, ErrorBody};
 use crate::names::Name;
 use crate::policy::ImageRef;
-use crate::routes::{json_answer, timestamp, ApiJson, Pagination};
+use crate::routes::{timestamp, ApiJson, Pagination};
+use crate::state::AppState;
 use crate::store::{Policy, StoreError};
 
 #[derive(Serialize, ToSchema)]
@@ -276,8 +276,5 @@ pub async fn evaluate(
         })?;
     let set = state.store.policy_set(org.id).await?;
     let decision = set.decide(&repo.name.to_ascii_lowercase(), &image);
-    Ok(json_answer(
-        StatusCode::OK,
-        write_evaluate_answer(&decision, &image),
-    ))
+    Ok(Json(EvaluateResponse::new(&decision, &image)).into_response())
 }

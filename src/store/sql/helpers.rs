@@ -88,9 +88,8 @@ macro_rules! impl_part {
                 // One row per policy, its items aggregated into JSON arrays (see `PolicyRow`).
                 // Set-based rather than a subquery per policy: PostgreSQL planned those on the
                 // statistics of a freshly loaded table, and scanned every repository once per
-                // policy (a second for an org of 1,000 policies). The repositories' `org_id`
-                // (always the policy's org) lets it hash the org's repositories once instead of
-                // probing the index 20,000 times.
+                // policy. The repositories' `org_id` (always the policy's org) lets it hash the
+                // org's repositories once instead of probing the index once per link.
                 let selected = "SELECT id FROM policies WHERE org_id = $1 \
                     AND ($2 IS NULL OR id = $2) ORDER BY id LIMIT $3 OFFSET $4";
                 let rows: Vec<PolicyRow> = sqlx::query_as(&format!(

@@ -18,7 +18,7 @@
 //! `join_writes`. So no edit commits between a write's reading of the version and its commit,
 //! and a write held off by an edit reads the edited version. A lock on the org's row would do
 //! the same, but every creation would then lock the row a second time after its foreign
-//! key's lock, which on a busy org costs PostgreSQL a tenth of the insert's throughput.
+//! key's lock, a measurable share of the insert's work (docs/benchmarks.md).
 //! A macro rather than a generic impl, because sqlx's per-database trait bounds would
 //! drown the queries.
 

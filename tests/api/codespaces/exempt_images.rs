@@ -1,6 +1,7 @@
 use super::*;
-use base_image_policy::app::{build_router, AppState};
+use base_image_policy::app::build_router;
 use base_image_policy::config::Config;
+use base_image_policy::state::AppState;
 
 const OWN_DEFAULT: &str = "ghcr.io/octo-org/default:1";
 const OWN_RECOVERY: &str = "ghcr.io/octo-org/recovery:1";

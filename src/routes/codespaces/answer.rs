@@ -1,0 +1,116 @@
+//! What the codespace routes read and answer: the request bodies, the codespace as a
+//! client sees it, and the shape of a codespace id.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::error::ApiError;
+use crate::routes::timestamp;
+use crate::store::Codespace;
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateCodespace {
+    /// `org/repo`.
+    #[schema(pattern = "^[A-Za-z0-9._-]{1,100}/[A-Za-z0-9._-]{1,100}$")]
+    pub repository: String,
+    /// The login of the user the codespace is for.
+    #[schema(pattern = "^[A-Za-z0-9._-]{1,100}$", min_length = 1, max_length = 100)]
+    pub user: String,
+    /// The repository's dev container configuration: an object, or the text of
+    /// `devcontainer.json` (JSON with comments and trailing commas); absent or null when
+    /// the repository has none.
+    #[serde(default)]
+    #[schema(value_type = Option<DevcontainerConfig>)]
+    pub devcontainer: Option<serde_json::Value>,
+    /// The text of the Dockerfile the configuration builds from, if it builds from one.
+    #[serde(default)]
+    pub dockerfile: Option<String>,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RebuildCodespace {
+    /// A full rebuild re-reads the configuration and applies the policy in force now; a
+    /// plain one reuses the codespace's image and does not.
+    #[serde(default)]
+    pub full: bool,
+    #[serde(default)]
+    #[schema(value_type = Option<DevcontainerConfig>)]
+    pub devcontainer: Option<serde_json::Value>,
+    #[serde(default)]
+    pub dockerfile: Option<String>,
+}
+
+/// A dev container configuration: an object, or the text of `devcontainer.json`.
+/// (Documentation only: requests carry it as a JSON value, read by `devcontainer`.)
+#[derive(Serialize, ToSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+pub enum DevcontainerConfig {
+    #[schema(value_type = Object)]
+    Object(serde_json::Value),
+    Text(String),
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CodespaceResponse {
+    id: String,
+    repository: String,
+    user: String,
+    /// The org's login when the org pays, the user's otherwise.
+    billable_owner: String,
+    image: String,
+    /// `image`, `dockerfile` or `default`.
+    image_source: String,
+    recovery_mode: bool,
+    creation_log: Vec<String>,
+    created_at: String,
+    updated_at: String,
+}
+
+impl From<Codespace> for CodespaceResponse {
+    fn from(codespace: Codespace) -> Self {
+        Self {
+            id: codespace.id,
+            repository: codespace.repository,
+            user: codespace.user,
+            billable_owner: codespace.billable_owner,
+            image: codespace.image,
+            image_source: codespace.image_source.as_str().to_string(),
+            recovery_mode: codespace.recovery_mode,
+            creation_log: codespace.creation_log,
+            created_at: timestamp(codespace.created_at),
+            updated_at: timestamp(codespace.updated_at),
+        }
+    }
+}
+
+/// The answer about one codespace.
+pub(super) fn codespace_answer(status: StatusCode, codespace: Codespace) -> Response {
+    (status, Json(CodespaceResponse::from(codespace))).into_response()
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CodespaceList {
+    pub total_count: i64,
+    pub codespaces: Vec<CodespaceResponse>,
+}
+
+/// Codespace ids are `cs_` and 26 characters of Crockford base32; anything else names no
+/// codespace (and never reaches the database).
+pub(super) fn check_id(id: &str) -> Result<&str, ApiError> {
+    let valid = id.len() == 29
+        && id.starts_with("cs_")
+        && id[3..]
+            .bytes()
+            .all(|b| b.is_ascii_digit() || b.is_ascii_uppercase());
+    if valid {
+        Ok(id)
+    } else {
+        Err(ApiError::NotFound)
+    }
+}

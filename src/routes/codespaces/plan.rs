@@ -1,0 +1,160 @@
+//! The steps creation and full rebuild share around the decision: finding the repository,
+//! reading the configured image, working out who pays, planning the build inside the
+//! store's transaction, and recording the outcome.
+
+use crate::billing::{billed_to_org, BillingMode};
+use crate::devcontainer::{read_config, ConfiguredImage};
+use crate::error::ApiError;
+use crate::metrics::Outcome;
+use crate::names::Name;
+use crate::policy::{refusal_message, CompiledPolicySet, ImageRef, ImageSource, Refused};
+use crate::provisioning::{plan_build, BuildRequest};
+use crate::state::AppState;
+use crate::store::{BuildPlan, Codespace, Org, Repo, User};
+
+/// The 400 for an image the policy refuses, with the contract's exact message.
+pub(super) fn refused(state: &AppState, refusal: Refused, org: &Org, repo: &Repo) -> ApiError {
+    state.metrics.record_decision(Outcome::Refused);
+    tracing::info!(
+        org = %org.login, repository = %repo.name, image = %refusal.image,
+        outcome = "refused", policy_ids = ?refusal.policy_ids, "policy decision"
+    );
+    ApiError::BadRequest(refusal_message(&refusal.image))
+}
+
+/// The structured event and the metric of an allowed (or recovery-mode) codespace.
+pub(super) fn log_decision(state: &AppState, org: &Org, codespace: &Codespace, judged: &Judged) {
+    let (outcome, counted) = if codespace.recovery_mode {
+        ("recovery", Outcome::Recovery)
+    } else {
+        ("allowed", Outcome::Allowed)
+    };
+    state.metrics.record_decision(counted);
+    tracing::info!(
+        org = %org.login, repository = %codespace.repository, image = %judged.image,
+        built_from = %codespace.image, image_source = codespace.image_source.as_str(), outcome,
+        policy_ids = ?judged.refused_by, "policy decision"
+    );
+}
+
+/// What the plan judged, for the decision event: the configured image and, in recovery
+/// mode, the policies that refused it (from the very set the transaction used).
+#[derive(Default)]
+pub(super) struct Judged {
+    image: String,
+    refused_by: Vec<i64>,
+}
+
+/// The plan for the store's transaction, noting what it judged in `judged`.
+pub(super) fn plan_noting<'a>(input: BuildRequest, judged: &'a mut Judged) -> BuildPlan<'a> {
+    Box::new(move |set: &CompiledPolicySet| {
+        judged.image = input.image.as_str().to_string();
+        let planned = plan_build(&input, set);
+        if planned.as_ref().is_ok_and(|build| build.recovery_mode) {
+            judged.refused_by = set.refused_by(&input.repo_key, &input.image);
+        }
+        planned
+    })
+}
+
+/// Reads the configuration into the image to judge and where it came from.
+pub(super) fn configured_image(
+    state: &AppState,
+    devcontainer: Option<&serde_json::Value>,
+    dockerfile: Option<&str>,
+) -> Result<(ImageRef, ImageSource), ApiError> {
+    let configured = read_config(devcontainer, dockerfile)
+        .map_err(|e| ApiError::invalid("Codespace", e.field, e.message))?;
+    let (raw, source, field) = match configured {
+        ConfiguredImage::Image(image) => (image, ImageSource::Image, "devcontainer.image"),
+        ConfiguredImage::Dockerfile { base_image } => {
+            (base_image, ImageSource::Dockerfile, "dockerfile")
+        }
+        ConfiguredImage::Default => (
+            state.config.default_image.clone(),
+            ImageSource::Default,
+            "devcontainer",
+        ),
+    };
+    let image = ImageRef::parse(&raw).map_err(|e| {
+        ApiError::invalid(
+            "Codespace",
+            field,
+            format!("names '{raw}', which is not a valid image reference: {e}"),
+        )
+    })?;
+    Ok((image, source))
+}
+
+/// Who pays: the org when its billing setting covers the user, the user otherwise. `known`
+/// is the user's record, if the user is known.
+pub(super) async fn billing_for(
+    state: &AppState,
+    org: &Org,
+    user: &Name,
+    known: Option<&User>,
+) -> Result<(bool, String), ApiError> {
+    let role = match known {
+        Some(known) => state.store.role_of(org.id, known.id).await?,
+        None => None,
+    };
+    let selected = org.billing_mode == BillingMode::SelectedMembers
+        && state.store.is_selected_for_billing(org.id, user).await?;
+    let billed = billed_to_org(org.billing_mode, role, selected);
+    let owner = if billed {
+        org.login.clone()
+    } else {
+        user.to_string()
+    };
+    Ok((billed, owner))
+}
+
+/// Finds `org/repo`; an unknown one is a 404.
+pub(super) async fn find_repository(
+    state: &AppState,
+    full_name: &str,
+) -> Result<(Org, Repo), ApiError> {
+    let (org, repo) = full_name.split_once('/').ok_or_else(|| {
+        ApiError::invalid("Codespace", "repository", "must be written as owner/name")
+    })?;
+    let (Ok(org), Ok(repo)) = (Name::parse(org), Name::parse(repo)) else {
+        return Err(ApiError::invalid(
+            "Codespace",
+            "repository",
+            "must be written as owner/name",
+        ));
+    };
+    let org = state
+        .store
+        .find_org(&org)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let repo = state
+        .store
+        .find_repo(org.id, &repo)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    Ok((org, repo))
+}
+
+pub(super) fn build_request(
+    state: &AppState,
+    org: &Org,
+    repo: &Repo,
+    image: ImageRef,
+    source: ImageSource,
+    (billed_to_org, billable_owner): (bool, String),
+    log_so_far: Vec<String>,
+) -> BuildRequest {
+    BuildRequest {
+        repository: format!("{}/{}", org.login, repo.name),
+        repo_key: repo.name.to_ascii_lowercase(),
+        image,
+        source,
+        billed_to_org,
+        billable_owner,
+        default_image: state.config.default_image.clone(),
+        recovery_image: state.config.recovery_image.clone(),
+        log_so_far,
+    }
+}
