@@ -1,13 +1,15 @@
 //! The application: its router with the bounds every request runs under, and serving it
 //! until shutdown.
 
+use std::convert::Infallible;
 use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use axum::error_handling::HandleErrorLayer;
-use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
-use axum::http::{header, Method, StatusCode};
-use axum::middleware::{self, Next};
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
+use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{BoxError, Router};
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -19,7 +21,7 @@ use tower::load_shed::error::Overloaded;
 use tower::load_shed::LoadShedLayer;
 use tower::timeout::error::Elapsed;
 use tower::timeout::TimeoutLayer;
-use tower::ServiceBuilder;
+use tower::{Layer, Service, ServiceBuilder};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
 
@@ -78,7 +80,7 @@ pub fn build_router(state: AppState) -> Router {
         .layer(bounds)
         .merge(unbounded)
         .fallback(crate::routes::not_found)
-        .layer(middleware::from_fn_with_state(state.clone(), observe));
+        .layer(ObserveLayer(state.clone()));
     // A span and request/response events per request, only when debug logging is on (it is
     // chosen once, at start): at info they would log nothing, and the events that matter at
     // info carry their route themselves.
@@ -101,46 +103,101 @@ pub fn build_router(state: AppState) -> Router {
 }
 
 /// A request shed past the concurrency limit, or cut off at its deadline: 503 with
-/// `Retry-After` in the contract's error shape, which tower's layers do not write.
-async fn unavailable(method: Method, route: Option<MatchedPath>, error: BoxError) -> Response {
-    let route = route_name(route.as_ref());
-    if error.is::<Overloaded>() {
-        tracing::warn!(%method, route, "concurrency limit reached; shedding a request");
+/// `Retry-After` in the contract's error shape, which tower's layers do not write. The cause
+/// rides along for [`Observe`] to log with the request's method and route.
+async fn unavailable(error: BoxError) -> Response {
+    let cause = if error.is::<Overloaded>() {
+        Unavailable::Shed
     } else if error.is::<Elapsed>() {
-        tracing::warn!(%method, route, "request deadline passed");
+        Unavailable::Deadline
     } else {
-        tracing::error!(%method, route, error = %error, "request bound failed");
-    }
+        tracing::error!(error = %error, "request bound failed");
+        Unavailable::Other
+    };
     let mut response = ApiError::Unavailable.into_response();
-    response.extensions_mut().insert(AlreadyLogged);
+    response.extensions_mut().insert(cause);
     response
 }
 
-/// Marks a 5xx whose cause was logged already, so that [`observe`] does not log it again.
+/// Why a bound answered 503.
 #[derive(Clone, Copy)]
-struct AlreadyLogged;
+enum Unavailable {
+    Shed,
+    Deadline,
+    Other,
+}
+
+/// Wraps every route in [`Observe`].
+#[derive(Clone)]
+struct ObserveLayer(AppState);
+
+impl<S> Layer<S> for ObserveLayer {
+    type Service = Observe<S>;
+
+    fn layer(&self, inner: S) -> Observe<S> {
+        Observe {
+            inner,
+            state: self.0.clone(),
+        }
+    }
+}
 
 /// Counts each request and its latency under its route template, and logs a failed one
-/// (5xx) with its method and route. Also gives the 413 that the body limit answers by
-/// itself (on a `Content-Length` over the limit) the contract's JSON error shape.
-async fn observe(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let started = Instant::now();
-    let route = request.extensions().get::<MatchedPath>().cloned();
-    let method = request.method().clone();
-    let mut response = next.run(request).await;
-    let route = route_name(route.as_ref());
-    let status = response.status();
-    if status == StatusCode::PAYLOAD_TOO_LARGE && !is_json(&response) {
-        response = ApiError::PayloadTooLarge.into_response();
+/// (5xx) with its method and route; gives the 413 that the body limit answers by itself
+/// (on a `Content-Length` over the limit) the contract's JSON error shape. A service of
+/// our own rather than `middleware::from_fn`, which boxes the route behind it on every
+/// request (docs/benchmarks.md).
+#[derive(Clone)]
+struct Observe<S> {
+    inner: S,
+    state: AppState,
+}
+
+impl<S> Service<Request> for Observe<S>
+where
+    S: Service<Request, Response = Response, Error = Infallible>,
+    S::Future: Send + 'static,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        self.inner.poll_ready(cx)
     }
-    if status.is_server_error() && response.extensions().get::<AlreadyLogged>().is_none() {
-        // What failed was logged where it failed (`ApiError`); this names the request.
-        tracing::warn!(%method, route, status = status.as_u16(), "request failed");
+
+    fn call(&mut self, request: Request) -> Self::Future {
+        let started = Instant::now();
+        let route = request.extensions().get::<MatchedPath>().cloned();
+        let method = request.method().clone();
+        let state = self.state.clone();
+        let answer = self.inner.call(request);
+        Box::pin(async move {
+            let Ok(mut response) = answer.await;
+            let route = route_name(route.as_ref());
+            let status = response.status();
+            if status == StatusCode::PAYLOAD_TOO_LARGE && !is_json(&response) {
+                response = ApiError::PayloadTooLarge.into_response();
+            }
+            match response.extensions().get::<Unavailable>() {
+                Some(Unavailable::Shed) => {
+                    tracing::warn!(%method, route, "concurrency limit reached; shedding a request")
+                }
+                Some(Unavailable::Deadline) => {
+                    tracing::warn!(%method, route, "request deadline passed")
+                }
+                // What failed was logged where it failed (`ApiError`); this names the request.
+                _ if status.is_server_error() => {
+                    tracing::warn!(%method, route, status = status.as_u16(), "request failed")
+                }
+                _ => {}
+            }
+            let elapsed = started.elapsed();
+            let metrics = &state.metrics;
+            metrics.record_request(route, method.as_str(), status.as_str(), elapsed);
+            Ok(response)
+        })
     }
-    state
-        .metrics
-        .record_request(route, method.as_str(), status.as_str(), started.elapsed());
-    response
 }
 
 fn is_json(response: &Response) -> bool {

@@ -3,7 +3,9 @@
 use axum::body::{Body, Bytes};
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Query, Request};
+use axum::http::header::CONTENT_TYPE;
 use axum::http::request::Parts;
+use axum::http::HeaderValue;
 use axum::http::StatusCode;
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
@@ -34,9 +36,8 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJsonBytes<T> {
     async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
         // Read the bytes first, keeping them, then parse them with axum's `Json`, whose
         // rejections carry the content type check and the path of a field in error.
-        let (parts, body) = request.into_parts();
-        let for_body = Request::from_parts(parts.clone(), body);
-        let bytes = Bytes::from_request(for_body, state)
+        let content_type = request.headers().get(CONTENT_TYPE).cloned();
+        let bytes = Bytes::from_request(request, state)
             .await
             .map_err(|rejection| {
                 if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
@@ -45,7 +46,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJsonBytes<T> {
                     ApiError::BadRequest(rejection.body_text())
                 }
             })?;
-        let value = read_json(parts, bytes.clone(), state).await?;
+        let value = read_json(content_type, bytes.clone(), state).await?;
         Ok(Self(value, bytes))
     }
 }
@@ -56,15 +57,18 @@ fn is_object(bytes: &[u8]) -> bool {
     bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{')
 }
 
-/// The body read through axum's `Json`: its content type check, and rejections that name
-/// the field in error.
+/// The body read through axum's `Json`: its content type check (the one header it reads),
+/// and rejections that name the field in error.
 async fn read_json<S: Send + Sync, T: DeserializeOwned>(
-    parts: Parts,
+    content_type: Option<HeaderValue>,
     bytes: Bytes,
     state: &S,
 ) -> Result<T, ApiError> {
     let object = is_object(&bytes);
-    let request = Request::from_parts(parts, Body::from(bytes));
+    let mut request = Request::new(Body::from(bytes));
+    if let Some(content_type) = content_type {
+        request.headers_mut().insert(CONTENT_TYPE, content_type);
+    }
     let axum::Json(value) = axum::Json::<T>::from_request(request, state)
         .await
         .map_err(json_rejection)?;
@@ -155,7 +159,6 @@ impl Pagination {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use axum::http::header::CONTENT_TYPE;
 
     #[derive(Debug, PartialEq, Deserialize)]
     #[serde(deny_unknown_fields)]
@@ -165,16 +168,9 @@ mod tests {
         config: Option<serde_json::Value>,
     }
 
-    fn parts(content_type: Option<&str>) -> Parts {
-        let mut builder = Request::builder();
-        if let Some(content_type) = content_type {
-            builder = builder.header(CONTENT_TYPE, content_type);
-        }
-        builder.body(()).unwrap().into_parts().0
-    }
-
     async fn read(body: &'static str, content_type: Option<&str>) -> Result<Sample, ApiError> {
-        read_json(parts(content_type), Bytes::from(body), &()).await
+        let content_type = content_type.map(|value| HeaderValue::from_str(value).unwrap());
+        read_json(content_type, Bytes::from(body), &()).await
     }
 
     #[tokio::test]
