@@ -6,6 +6,7 @@
 pub mod app;
 pub mod auth;
 pub mod billing;
+pub mod check;
 pub mod config;
 pub mod devcontainer;
 pub mod error;

@@ -1,19 +1,53 @@
-//! Thin entry point: configuration, telemetry, store, router, serve.
+//! Thin entry point: with no subcommand (or `serve`), configuration, telemetry, store,
+//! router, serve; `check` is the CI step (`base_image_policy::check`).
 
 use std::process::ExitCode;
 
 use base_image_policy::app;
+use base_image_policy::check::{self, CheckArgs};
 use base_image_policy::config::{redact_url, Config};
 use base_image_policy::state::AppState;
 use base_image_policy::{store, telemetry};
+use clap::{Parser, Subcommand};
 
 /// mimalloc (its version 3) rather than glibc's malloc: every request allocates many small
 /// blocks, which mimalloc serves faster (docs/benchmarks.md has the measurements).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+#[derive(Parser)]
+#[command(
+    name = "base-image-policy",
+    version,
+    about = "Base-image policy service for cloud development environments"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the API (what the binary does with no subcommand); configured by the
+    /// environment (DATABASE_URL, LISTEN_ADDR, ...).
+    Serve,
+    /// Ask the service whether a codespace created from the dev container configuration
+    /// under DIR would be allowed: exits 0 if it would be created as configured, 1 if it
+    /// would be refused or land in recovery mode, 2 if the check could not be made. The
+    /// token comes from BIP_TOKEN.
+    Check(CheckArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Some(Command::Check(args)) => check::run(&args, std::env::var("BIP_TOKEN").ok()),
+        None | Some(Command::Serve) => serve(),
+    }
+}
+
 #[tokio::main]
-async fn main() -> ExitCode {
+async fn serve() -> ExitCode {
     let config = match Config::from_env() {
         Ok(config) => config,
         Err(err) => {

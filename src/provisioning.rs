@@ -20,8 +20,26 @@ pub struct BuildRequest {
     pub billable_owner: String,
     pub default_image: String,
     pub recovery_image: String,
+    /// The Docker Compose service the image comes from, when it comes from one.
+    pub compose_service: Option<String>,
     /// Lines already in the log (a rebuild keeps the codespace's history).
     pub log_so_far: Vec<String>,
+}
+
+/// What the policies say of the request's image: the judgement [`plan_build`] acts on.
+pub fn judgement(request: &BuildRequest, set: &CompiledPolicySet) -> Judgement {
+    let exempt = ExemptImages {
+        default_image: &request.default_image,
+        recovery_image: &request.recovery_image,
+    };
+    judge(
+        set,
+        &request.repo_key,
+        &request.image,
+        request.source,
+        request.billed_to_org,
+        exempt,
+    )
 }
 
 /// Decides what to build. A refused `image` is an error (the caller answers 400); a refused
@@ -30,30 +48,26 @@ pub fn plan_build(
     request: &BuildRequest,
     set: &CompiledPolicySet,
 ) -> Result<CodespaceBuild, Refused> {
-    let exempt = ExemptImages {
-        default_image: &request.default_image,
-        recovery_image: &request.recovery_image,
-    };
     let image = request.image.as_str().to_string();
-    let judgement = judge(
-        set,
-        &request.repo_key,
-        &request.image,
-        request.source,
-        request.billed_to_org,
-        exempt,
-    );
+    let judgement = judgement(request, set);
     let mut log = request.log_so_far.clone();
     log.push(format!(
         "Resolving the dev container configuration of {}.",
         request.repository
     ));
-    log.push(match request.source {
-        ImageSource::Image => format!("Using image '{image}' from devcontainer.json."),
-        ImageSource::Dockerfile => {
+    let service = request.compose_service.as_deref().unwrap_or_default();
+    log.push(match (request.source, &request.compose_service) {
+        (ImageSource::Image, _) => format!("Using image '{image}' from devcontainer.json."),
+        (ImageSource::Dockerfile, None) => {
             format!("Using base image '{image}' from the final stage of the Dockerfile.")
         }
-        ImageSource::Default => {
+        (ImageSource::Dockerfile, Some(_)) => format!(
+            "Using base image '{image}' from the Dockerfile that Docker Compose service '{service}' builds."
+        ),
+        (ImageSource::Compose, _) => format!(
+            "Using image '{image}' of Docker Compose service '{service}'."
+        ),
+        (ImageSource::Default, _) => {
             format!("No image is configured; using the default image '{image}'.")
         }
     });
@@ -85,7 +99,18 @@ pub fn plan_build(
             ));
             Ok(build(recovery, true, log))
         }
-        Judgement::Refused { policy_ids } => Err(Refused { image, policy_ids }),
+        Judgement::Refused { policy_ids } => {
+            log.push(format!(
+                "{} (refused by policy {})",
+                refusal_message(&image),
+                join_ids(&policy_ids)
+            ));
+            Err(Refused {
+                image,
+                policy_ids,
+                log,
+            })
+        }
     }
 }
 
@@ -126,8 +151,42 @@ mod tests {
             billable_owner: "octo-org".into(),
             default_image: "mcr.microsoft.com/devcontainers/universal:2".into(),
             recovery_image: "mcr.microsoft.com/devcontainers/base:ubuntu".into(),
+            compose_service: None,
             log_so_far: vec!["earlier".into()],
         }
+    }
+
+    #[test]
+    fn a_refused_compose_image_is_refused_like_a_devcontainer_image() {
+        let request = BuildRequest {
+            compose_service: Some("app".into()),
+            ..request("python:3", ImageSource::Compose)
+        };
+        let refused = plan_build(&request, &node_only()).unwrap_err();
+        assert_eq!(refused.image, "python:3");
+        let allowed = BuildRequest {
+            image: ImageRef::parse("node:18").unwrap(),
+            ..request
+        };
+        let build = plan_build(&allowed, &node_only()).unwrap();
+        assert!(!build.recovery_mode);
+        assert!(build
+            .creation_log
+            .contains(&"Using image 'node:18' of Docker Compose service 'app'.".to_string()));
+    }
+
+    #[test]
+    fn a_refused_compose_build_runs_in_recovery_mode_and_names_the_service() {
+        let request = BuildRequest {
+            compose_service: Some("app".into()),
+            ..request("python:3", ImageSource::Dockerfile)
+        };
+        let build = plan_build(&request, &node_only()).unwrap();
+        assert!(build.recovery_mode);
+        assert!(build.creation_log.contains(
+            &"Using base image 'python:3' from the Dockerfile that Docker Compose service 'app' builds."
+                .to_string()
+        ));
     }
 
     #[test]
@@ -142,12 +201,11 @@ mod tests {
     fn a_refused_image_is_an_error_naming_the_image_as_written() {
         let refused =
             plan_build(&request("python:3", ImageSource::Image), &node_only()).unwrap_err();
+        assert_eq!(refused.image, "python:3");
+        assert_eq!(refused.policy_ids, vec![4]);
         assert_eq!(
-            refused,
-            Refused {
-                image: "python:3".into(),
-                policy_ids: vec![4]
-            }
+            refused.log.last().unwrap(),
+            "Base image 'python:3' is not allowed based on an organization policy set by your organization administrator. (refused by policy 4)"
         );
     }
 

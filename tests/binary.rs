@@ -1,81 +1,22 @@
 //! The real binary, end to end: start it, drive it over HTTP, stop it with SIGTERM, and
 //! read every line it logged at the most verbose level. No token may appear there.
 
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
-use std::process::{Child, Command, Stdio};
+use std::io::Read;
+use std::net::SocketAddr;
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
-const CANARY_ADMIN: &str = "canary-admin-token-0123456789abcdefghijklmnop";
+mod process;
+
+use process::{
+    free_port, http, octo_org, service_token, start_on, token_in, wait_until_ready, CANARY_ADMIN,
+};
+
 const CANARY_BAD: &str = "bip_canarybadtoken0123456789abcdef";
-
-/// One HTTP/1.1 request on its own connection: `(status, body)`.
-fn http(addr: SocketAddr, method: &str, path: &str, token: &str, body: &str) -> (u16, String) {
-    let mut stream = TcpStream::connect(addr).expect("connect");
-    stream
-        .set_read_timeout(Some(Duration::from_secs(30)))
-        .unwrap();
-    let request = format!(
-        "{method} {path} HTTP/1.1\r\nhost: test\r\nauthorization: Bearer {token}\r\n\
-         content-type: application/json\r\n\
-         content-length: {}\r\nconnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    stream.write_all(request.as_bytes()).unwrap();
-    let mut answer = String::new();
-    stream.read_to_string(&mut answer).unwrap();
-    let status = answer.get(9..12).and_then(|s| s.parse().ok()).unwrap_or(0);
-    let body = answer
-        .split_once("\r\n\r\n")
-        .map_or("", |(_, b)| b)
-        .to_string();
-    (status, body)
-}
-
-fn token_in(body: &str) -> String {
-    let value: serde_json::Value = serde_json::from_str(body).expect("JSON");
-    value["token"].as_str().expect("a token").to_string()
-}
 
 fn start(dir: &std::path::Path, port: u16) -> Child {
     let url = format!("sqlite://{}", dir.join("db.sqlite").display());
     start_on(&url, port, "trace", true)
-}
-
-/// The binary on `database_url`, serving on `port`, logging at `log`: to pipes the test reads
-/// when `capture`, else nowhere.
-fn start_on(database_url: &str, port: u16, log: &str, capture: bool) -> Child {
-    let output = || {
-        if capture {
-            Stdio::piped()
-        } else {
-            Stdio::null()
-        }
-    };
-    Command::new(env!("CARGO_BIN_EXE_base-image-policy"))
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("DATABASE_URL", database_url)
-        .env("LISTEN_ADDR", format!("127.0.0.1:{port}"))
-        .env("ADMIN_TOKEN", CANARY_ADMIN)
-        .env("DATABASE_TIMEOUT_MS", "10000")
-        .env("RUST_LOG", log)
-        .env("LOG_FORMAT", "json")
-        .stdout(output())
-        .stderr(output())
-        .spawn()
-        .expect("start the binary")
-}
-
-fn wait_until_ready(addr: SocketAddr) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while Instant::now() < deadline {
-        if TcpStream::connect(addr).is_ok() && http(addr, "GET", "/readyz", "", "").0 == 200 {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    panic!("the service did not become ready");
 }
 
 #[test]
@@ -185,49 +126,6 @@ fn a_full_run_logs_decisions_but_never_a_token_and_stops_on_sigterm() {
         );
     }
     assert!(!logs.to_ascii_lowercase().contains("authorization: bearer"));
-}
-
-/// `octo-org` with `repo-a`, and `mona` a member in `role`, created as the site admin.
-fn octo_org(addr: SocketAddr, role: &str) {
-    let admin = CANARY_ADMIN;
-    assert_eq!(
-        http(addr, "POST", "/orgs", admin, r#"{"login":"octo-org"}"#).0,
-        201
-    );
-    assert_eq!(
-        http(addr, "PUT", "/orgs/octo-org/repos/repo-a", admin, "").0,
-        201
-    );
-    let membership = format!(r#"{{"role":"{role}"}}"#);
-    let (status, body) = http(
-        addr,
-        "PUT",
-        "/orgs/octo-org/memberships/mona",
-        admin,
-        &membership,
-    );
-    assert_eq!(status, 200, "{body}");
-}
-
-/// A new service token for the orchestrator, minted by the site admin.
-fn service_token(addr: SocketAddr) -> String {
-    let (status, body) = http(
-        addr,
-        "POST",
-        "/service-tokens",
-        CANARY_ADMIN,
-        r#"{"name":"orchestrator"}"#,
-    );
-    assert_eq!(status, 201, "{body}");
-    token_in(&body)
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// A schema of its own on the test PostgreSQL (as `tests/api` finds it), as a URL.

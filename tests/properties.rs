@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use base_image_policy::devcontainer::{read_config, ConfigError, ConfiguredImage};
+use base_image_policy::devcontainer::{ConfigError, ConfiguredImage, Sources};
 use base_image_policy::policy::{
     AllowedValue, AllowedValueError, CompiledPolicySet, ImageRef, ImageRefError, PolicyRules,
     Target, MAX_ALLOWED_VALUE_LEN, MAX_IMAGE_REF_LEN,
@@ -29,6 +29,18 @@ fn cases(cases: u32) -> ProptestConfig {
         failure_persistence: None,
         ..ProptestConfig::default()
     }
+}
+
+/// Reads `devcontainer` with `dockerfile` and no compose files.
+fn read_config(
+    devcontainer: Option<&Value>,
+    dockerfile: Option<&str>,
+) -> Result<ConfiguredImage, ConfigError> {
+    base_image_policy::devcontainer::read_config(Sources {
+        devcontainer,
+        dockerfile,
+        compose_files: None,
+    })
 }
 
 // ---------------------------------------------------------------------------------------
@@ -628,10 +640,17 @@ fn check_outcome(outcome: &Result<ConfiguredImage, ConfigError>) -> Result<(), T
     match outcome {
         Ok(ConfiguredImage::Image(image)) => prop_assert!(!image.is_empty()),
         Ok(ConfiguredImage::Dockerfile { base_image }) => prop_assert!(!base_image.is_empty()),
+        Ok(ConfiguredImage::Compose { service, image }) => {
+            prop_assert!(!service.is_empty() && !image.is_empty())
+        }
+        Ok(ConfiguredImage::ComposeBuild {
+            service,
+            base_image,
+        }) => prop_assert!(!service.is_empty() && !base_image.is_empty()),
         Ok(ConfiguredImage::Default) => {}
         Err(e) => {
             prop_assert!(
-                e.field == "devcontainer" || e.field == "dockerfile",
+                matches!(e.field, "devcontainer" | "dockerfile" | "compose_files"),
                 "field {:?}",
                 e.field
             );
@@ -1227,5 +1246,299 @@ fn pathological_devcontainer_text_is_an_error_not_a_crash() {
         read_config(Some(&Value::String(commented)), None),
         Ok(ConfiguredImage::Image("node:18".into()))
     );
+    assert!(started.elapsed() < QUICK, "took {:?}", started.elapsed());
+}
+
+// ---------------------------------------------------------------------------------------
+// Docker Compose files: never a panic, always within bounds
+// ---------------------------------------------------------------------------------------
+
+/// Reads the service `service` of the compose files `files`, named in that order by
+/// devcontainer.json, with `dockerfile`.
+fn read_compose(
+    files: &[(String, String)],
+    service: &str,
+    dockerfile: Option<&str>,
+) -> Result<ConfiguredImage, ConfigError> {
+    let names: Vec<&str> = files.iter().map(|(name, _)| name.as_str()).collect();
+    let config = json!({ "dockerComposeFile": names, "service": service });
+    let compose_files: BTreeMap<String, String> = files.iter().cloned().collect();
+    base_image_policy::devcontainer::read_config(Sources {
+        devcontainer: Some(&config),
+        dockerfile,
+        compose_files: Some(&compose_files),
+    })
+}
+
+/// Reads service `app` of the single compose file `text`.
+fn read_compose_text(text: &str, dockerfile: Option<&str>) -> Result<ConfiguredImage, ConfigError> {
+    read_compose(
+        &[("docker-compose.yml".into(), text.to_owned())],
+        "app",
+        dockerfile,
+    )
+}
+
+/// Checks an answer of the Compose reader: `check_outcome`, and only Compose answers.
+fn check_compose_outcome(
+    outcome: &Result<ConfiguredImage, ConfigError>,
+) -> Result<(), TestCaseError> {
+    check_outcome(outcome)?;
+    match outcome {
+        Ok(ConfiguredImage::Compose { service, .. })
+        | Ok(ConfiguredImage::ComposeBuild { service, .. }) => prop_assert_eq!(service, "app"),
+        Ok(other) => prop_assert!(false, "not a Compose answer: {:?}", other),
+        Err(e) => prop_assert!(e.field != "devcontainer", "{:?}", e),
+    }
+    Ok(())
+}
+
+/// Text made of YAML and Compose pieces: keys the reader looks for, indentation, flow
+/// collections, anchors, aliases, merge keys, tags, quotes, directives, document markers,
+/// interpolation and block scalars.
+fn yaml_soup() -> impl Strategy<Value = String> {
+    let token = select(
+        &[
+            "services:",
+            "app:",
+            "base:",
+            "image:",
+            "build:",
+            "context:",
+            "dockerfile:",
+            "dockerfile_inline:",
+            "args:",
+            "target:",
+            "extends:",
+            "service:",
+            "file:",
+            "node:18",
+            "x.yml",
+            "docker-compose.yml",
+            ".",
+            "..",
+            "A=1",
+            "A",
+            "&a",
+            "&b",
+            "*a",
+            "*b",
+            "<<:",
+            "<<",
+            "!reset",
+            "!override",
+            "!!binary",
+            "!!str",
+            "!<tag:x>",
+            "!",
+            "%TAG ! tag:x,2000:",
+            "%YAML 1.1",
+            "---",
+            "...",
+            "- ",
+            "? ",
+            ": ",
+            ":",
+            ",",
+            "[",
+            "]",
+            "{",
+            "}",
+            "\"",
+            "'",
+            "''",
+            "\\",
+            "#",
+            "# c",
+            "|",
+            ">-",
+            "|2",
+            "${A}",
+            "${A:-node}",
+            "${A-${B:-x}}",
+            "$$",
+            "$",
+            "${",
+            "~",
+            "null",
+            "3.10",
+            "0x1F",
+            "1e400",
+            "true",
+            "\t",
+            "\u{feff}",
+            "\u{0}",
+            "\u{85}",
+            "\u{2028}",
+            "\u{430}",
+            "é",
+        ][..],
+    );
+    let gap = select(&["", " ", "\n", "\n  ", "\n    ", "\n      ", "\r\n"][..]);
+    vec((token, gap), 0..96).prop_map(|pieces| {
+        pieces
+            .into_iter()
+            .flat_map(|(token, gap)| [token, gap])
+            .collect()
+    })
+}
+
+/// A compose file with a real `app` service, mutated with soup in one place.
+fn mutated_compose() -> impl Strategy<Value = String> {
+    let base = "x-a: &a\n  image: node:${TAG:-18}\nservices:\n  base:\n    <<: *a\n  app:\n    \
+                extends: base\n    build:\n      context: ..\n      args: [V=1]\n      target: dev\n";
+    (any::<Index>(), yaml_soup()).prop_map(move |(at, soup)| {
+        let mut cut = at.index(base.len() + 1);
+        while !base.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        format!("{}{soup}{}", &base[..cut], &base[cut..])
+    })
+}
+
+/// A billion-laughs document: `levels` levels of `width` aliases each, then the service
+/// whose image is the last level, somewhere the reader must expand.
+fn alias_bomb(width: usize, levels: usize, as_image: bool) -> String {
+    let mut text = String::from("x-0: &l0 [lol, lol]\n");
+    for level in 1..=levels {
+        let aliases = vec![format!("*l{}", level - 1); width].join(", ");
+        text.push_str(&format!("x-{level}: &l{level} [{aliases}]\n"));
+    }
+    if as_image {
+        text.push_str(&format!("services:\n  app:\n    image: *l{levels}\n"));
+    } else {
+        text.push_str("services:\n  app:\n    image: node:18\n");
+    }
+    text
+}
+
+proptest! {
+    #![proptest_config(cases(256))]
+
+    /// Arbitrary text as a compose file: an answer or an error, never a panic.
+    #[test]
+    fn compose_reader_never_panics_on_arbitrary_text(
+        text in prop_oneof![hostile_string(), any::<String>(), jsonc_soup()],
+        dockerfile in proptest::option::of(dockerfile_text()),
+    ) {
+        check_compose_outcome(&read_compose_text(&text, dockerfile.as_deref()))?;
+    }
+
+    /// YAML-ish text, and a real compose file with YAML-ish text put into it: an answer or
+    /// an error, never a panic, in bounded time.
+    #[test]
+    fn compose_reader_never_panics_on_generated_yaml(
+        text in prop_oneof![yaml_soup(), mutated_compose()],
+        dockerfile in proptest::option::of(prop_oneof![
+            Just("ARG V\nFROM node:$V AS dev\nFROM debian\n".to_owned()),
+            dockerfile_soup(),
+        ]),
+    ) {
+        let started = Instant::now();
+        let outcome = read_compose_text(&text, dockerfile.as_deref());
+        check_compose_outcome(&outcome)?;
+        prop_assert!(started.elapsed() < QUICK, "took {:?}: {}", started.elapsed(), text);
+    }
+
+    /// An alias expansion past the node budget is an error about the bound, quickly, and
+    /// never a result, wherever the expansion is.
+    #[test]
+    fn alias_expansions_past_the_budget_are_refused(
+        width in 2..12usize, extra in 0..6usize, as_image in any::<bool>(),
+    ) {
+        // The smallest number of levels that expands past the budget, and some more.
+        let mut levels = 1;
+        while width.pow(levels as u32) <= base_image_policy::devcontainer::MAX_YAML_NODES {
+            levels += 1;
+        }
+        let text = alias_bomb(width, levels + extra, as_image);
+        let started = Instant::now();
+        let err = read_compose_text(&text, None).expect_err("an expansion past the budget");
+        prop_assert_eq!(err.field, "compose_files");
+        prop_assert!(
+            err.message.contains("nodes") || err.message.contains("repetition limit"),
+            "{}", err.message
+        );
+        prop_assert!(started.elapsed() < QUICK, "took {:?}", started.elapsed());
+    }
+
+    /// Generated multi-file configurations resolve as the merging rules say: the last file
+    /// that gives the service a `build` decides its base image; else the last `image`.
+    #[test]
+    fn compose_files_merge_in_order(
+        layers in vec((any::<bool>(), proptest::option::of(0..BASES.len()), proptest::option::of(0..3usize)), 1..6),
+    ) {
+        let dockerfile = "ARG S=0\nFROM node:$S AS s0\nFROM ubuntu:$S AS s1\nFROM debian:$S AS s2\n";
+        let mut files = Vec::new();
+        let (mut image, mut build) = (None, None);
+        for (i, (defines, layer_image, layer_target)) in layers.iter().enumerate() {
+            let mut service = String::new();
+            if *defines {
+                if let Some(base) = layer_image {
+                    service.push_str(&format!("    image: \"{}\"\n", BASES[*base]));
+                    image = Some(BASES[*base].to_owned());
+                }
+                if let Some(target) = layer_target {
+                    service.push_str(&format!("    build: {{context: ., target: s{target}, args: [S={i}]}}\n"));
+                    build = Some(format!("{}:{i}", ["node", "ubuntu", "debian"][*target]));
+                }
+                if service.is_empty() {
+                    service.push_str("    ports: ['80']\n");
+                }
+            }
+            let text = if *defines {
+                format!("services:\n  app:\n{service}  other:\n    image: x\n")
+            } else {
+                "services:\n  other:\n    image: x\n".to_owned()
+            };
+            files.push((format!("f{i}.yml"), text));
+        }
+        let outcome = read_compose(&files, "app", Some(dockerfile));
+        match (build, image) {
+            (Some(base_image), _) => prop_assert_eq!(
+                outcome,
+                Ok(ConfiguredImage::ComposeBuild { service: "app".into(), base_image })
+            ),
+            (None, Some(image)) => prop_assert_eq!(
+                outcome,
+                Ok(ConfiguredImage::Compose { service: "app".into(), image })
+            ),
+            (None, None) => prop_assert_eq!(outcome.map_err(|e| e.field), Err("compose_files")),
+        }
+    }
+}
+
+#[test]
+fn pathological_compose_files_are_errors_in_bounded_time() {
+    let started = Instant::now();
+    let max = base_image_policy::devcontainer::MAX_COMPOSE_FILE_BYTES;
+    let texts = [
+        "[".repeat(max),
+        "{a: ".repeat(max / 4),
+        "{\"\":[".repeat(max / 5),
+        "{a: \"}\", b: ".repeat(max / 13),
+        "- ".repeat(max / 2),
+        "&a a: *a\n".repeat(max / 10),
+        format!(
+            "services:\n  app:\n    image: \"{}\"\n",
+            "\\\\".repeat(max / 3)
+        ),
+        format!("services:\n  app:\n    image: '{}\n", "''".repeat(max / 3)),
+        format!(
+            "services:\n  app:\n    image: x\n{}",
+            "# ]\n".repeat(max / 5)
+        ),
+        "!".repeat(max),
+        "%".repeat(max),
+        "\u{feff}".repeat(max / 3),
+    ];
+    for text in &texts {
+        let outcome = read_compose_text(text, None);
+        assert!(
+            !matches!(outcome, Ok(ConfiguredImage::Default)),
+            "{}",
+            text.chars().take(40).collect::<String>()
+        );
+    }
     assert!(started.elapsed() < QUICK, "took {:?}", started.elapsed());
 }

@@ -2,7 +2,7 @@
 
 use serde_json::{json, Value};
 
-use crate::devcontainer::{read_config, ConfigError, ConfiguredImage};
+use crate::devcontainer::{read_config, ConfigError, ConfiguredImage, Missing, Sources};
 
 fn image(name: &str) -> ConfiguredImage {
     ConfiguredImage::Image(name.to_owned())
@@ -16,12 +16,24 @@ fn built(base: &str) -> ConfiguredImage {
 
 /// Reads `config` (a JSON object) with `dockerfile`.
 fn read(config: Value, dockerfile: Option<&str>) -> Result<ConfiguredImage, ConfigError> {
-    read_config(Some(&config), dockerfile)
+    read_with(Some(&config), dockerfile)
+}
+
+/// Reads `devcontainer` with `dockerfile` and no compose files.
+fn read_with(
+    devcontainer: Option<&Value>,
+    dockerfile: Option<&str>,
+) -> Result<ConfiguredImage, ConfigError> {
+    read_config(Sources {
+        devcontainer,
+        dockerfile,
+        compose_files: None,
+    })
 }
 
 /// Reads the devcontainer.json text `text` with `dockerfile`.
 fn read_text(text: &str, dockerfile: Option<&str>) -> Result<ConfiguredImage, ConfigError> {
-    read_config(Some(&Value::String(text.to_owned())), dockerfile)
+    read_with(Some(&Value::String(text.to_owned())), dockerfile)
 }
 
 /// Asserts `result` is a devcontainer.json error mentioning `needle`.
@@ -37,9 +49,9 @@ fn assert_config_error(result: Result<ConfiguredImage, ConfigError>, needle: &st
 
 #[test]
 fn no_configuration_is_default() {
-    assert_eq!(read_config(None, None), Ok(ConfiguredImage::Default));
+    assert_eq!(read_with(None, None), Ok(ConfiguredImage::Default));
     assert_eq!(
-        read_config(Some(&Value::Null), Some("FROM x")),
+        read_with(Some(&Value::Null), Some("FROM x")),
         Ok(ConfiguredImage::Default)
     );
     assert_eq!(read(json!({}), None), Ok(ConfiguredImage::Default));
@@ -47,9 +59,14 @@ fn no_configuration_is_default() {
         read(json!({"name": "x", "build": {"args": {"A": "1"}}}), None),
         Ok(ConfiguredImage::Default)
     );
+    // A Compose configuration is no longer the default: it needs its files.
     assert_eq!(
-        read(json!({"dockerComposeFile": "compose.yml"}), None),
-        Ok(ConfiguredImage::Default)
+        read(
+            json!({"dockerComposeFile": "compose.yml", "service": "app"}),
+            None
+        )
+        .map_err(|e| e.field),
+        Err("compose_files")
     );
 }
 
@@ -57,7 +74,7 @@ fn no_configuration_is_default() {
 fn other_json_types_are_errors() {
     for value in [json!(1), json!([]), json!(true)] {
         assert_config_error(
-            read_config(Some(&value), None),
+            read_with(Some(&value), None),
             "must be an object or the text of devcontainer.json",
         );
     }
@@ -166,6 +183,7 @@ fn missing_dockerfile_text() {
         ConfigError {
             field: "dockerfile",
             message: "the configuration builds from Dockerfile '../Dockerfile' but no Dockerfile text was provided".into(),
+            missing: Some(Missing::Dockerfile("../Dockerfile".into())),
         }
     );
 }

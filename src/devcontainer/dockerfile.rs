@@ -29,6 +29,22 @@ pub(crate) fn base_image(
     build_args: &HashMap<String, String>,
     target: Option<&str>,
 ) -> Result<String, ConfigError> {
+    base_image_with(text, build_args, target, |target| {
+        ConfigError::devcontainer(format!(
+            "devcontainer.json \"build.target\" names stage '{target}', which the Dockerfile does not define"
+        ))
+    })
+}
+
+/// [`base_image`], with `unknown_target` making the error for a `target`
+/// the Dockerfile does not define, since where the target was written
+/// (devcontainer.json or a compose file) is the caller's to say.
+pub(crate) fn base_image_with(
+    text: &str,
+    build_args: &HashMap<String, String>,
+    target: Option<&str>,
+    unknown_target: impl FnOnce(&str) -> ConfigError,
+) -> Result<String, ConfigError> {
     let parsed = lines::parse(text)?;
     let escape = parsed.escape;
     let mut globals = Globals::new();
@@ -80,11 +96,10 @@ pub(crate) fn base_image(
     }
     let start = match target {
         None => last,
-        Some(target) => names.get(&target.to_ascii_lowercase()).copied().ok_or_else(|| {
-            ConfigError::devcontainer(format!(
-                "devcontainer.json \"build.target\" names stage '{target}', which the Dockerfile does not define"
-            ))
-        })?,
+        Some(target) => match names.get(&target.to_ascii_lowercase()) {
+            Some(&stage) => stage,
+            None => return Err(unknown_target(target)),
+        },
     };
     walk(&stages, start)
 }

@@ -4,7 +4,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use crate::devcontainer::{read_config, ConfigError, ConfiguredImage};
+use crate::devcontainer::{read_config, ConfigError, ConfiguredImage, Sources};
 
 /// Resolves `dockerfile` as the configuration's Dockerfile, with `build`
 /// merged into the configuration's "build" section.
@@ -13,7 +13,13 @@ pub(crate) fn resolve_with(dockerfile: &str, build: Value) -> Result<String, Con
     if let (Some(section), Value::Object(extra)) = (section.as_object_mut(), build) {
         section.extend(extra);
     }
-    match read_config(Some(&json!({ "build": section })), Some(dockerfile))? {
+    let config = json!({ "build": section });
+    let sources = Sources {
+        devcontainer: Some(&config),
+        dockerfile: Some(dockerfile),
+        compose_files: None,
+    };
+    match read_config(sources)? {
         ConfiguredImage::Dockerfile { base_image } => Ok(base_image),
         other => panic!("expected a Dockerfile result, got {other:?}"),
     }

@@ -4,24 +4,48 @@
 //! Everything read here is untrusted repository content, and the answer feeds
 //! a policy decision, so the module fails closed: whatever it cannot read with
 //! confidence is an error rather than a guess. It does no I/O; the caller
-//! passes in the devcontainer.json value or text and the Dockerfile text.
-//! Nothing recurses to a depth the input controls.
+//! passes in the devcontainer.json value or text, the Dockerfile text and the
+//! Docker Compose files' text ([`Sources`]). Nothing recurses to a depth the
+//! input controls, and every Compose bound is a `pub const` re-exported here.
 
+mod compose;
+mod compose_build;
 mod dockerfile;
 mod expand;
+mod interpolate;
 mod jsonc;
 mod lines;
+mod paths;
+mod yaml;
+mod yaml_scan;
+mod yaml_visit;
 
+#[cfg(test)]
+mod compose_build_tests;
+#[cfg(test)]
+mod compose_errors_tests;
+#[cfg(test)]
+mod compose_extends_tests;
+#[cfg(test)]
+mod compose_limits_tests;
+#[cfg(test)]
+mod compose_tests;
 #[cfg(test)]
 mod config_tests;
 #[cfg(test)]
 mod dockerfile_tests;
 #[cfg(test)]
 mod syntax_tests;
+#[cfg(test)]
+mod yaml_tests;
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use serde_json::{Map, Value};
+
+pub use compose::{MAX_COMPOSE_FILES, MAX_EXTENDS_DEPTH};
+pub use interpolate::MAX_INTERPOLATION_DEPTH;
+pub use yaml::{MAX_COMPOSE_FILE_BYTES, MAX_YAML_DEPTH, MAX_YAML_NODES, MAX_YAML_SCALAR_BYTES};
 
 /// Where the image a codespace is built from comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,20 +58,64 @@ pub enum ConfiguredImage {
         /// substituted and stage names followed to a real image.
         base_image: String,
     },
-    /// No configuration, or a configuration that names neither an image nor
-    /// a Dockerfile.
+    /// A Docker Compose service's `image`, with interpolation applied.
+    Compose {
+        /// The service devcontainer.json "service" names.
+        service: String,
+        image: String,
+    },
+    /// A Docker Compose service's `build`: the base image of its Dockerfile.
+    ComposeBuild {
+        /// The service devcontainer.json "service" names.
+        service: String,
+        /// As for [`ConfiguredImage::Dockerfile`], with the service's
+        /// `build.args` and `build.target`.
+        base_image: String,
+    },
+    /// No configuration, or a configuration that names neither an image, a
+    /// Compose file nor a Dockerfile.
     Default,
+}
+
+/// The inputs of a configuration: what the request carries.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Sources<'a> {
+    /// `None` or JSON null when there is no configuration, a JSON object when
+    /// the caller has already parsed it, or a JSON string holding the raw
+    /// text of devcontainer.json (JSON with comments).
+    pub devcontainer: Option<&'a Value>,
+    /// The text of the Dockerfile the configuration (or its Compose service)
+    /// builds from; only read when the configuration builds one.
+    pub dockerfile: Option<&'a str>,
+    /// Each compose file's text, keyed by its path relative to the
+    /// devcontainer.json folder: every `dockerComposeFile` entry as written,
+    /// and every file an `extends` names, normalized (see `compose`).
+    pub compose_files: Option<&'a BTreeMap<String, String>>,
+}
+
+/// A file the configuration needs that the sources do not hold, named so
+/// that a caller with the repository can read it and ask again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Missing {
+    /// A compose file: the `compose_files` key it belongs under (as
+    /// `dockerComposeFile` writes it, or normalized for an `extends.file`).
+    ComposeFile(String),
+    /// The Dockerfile, by its path relative to the devcontainer.json folder.
+    Dockerfile(String),
 }
 
 /// Why a dev container configuration could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{message}")]
 pub struct ConfigError {
-    /// The input at fault: `"devcontainer"` or `"dockerfile"`.
+    /// The input at fault: `"devcontainer"`, `"dockerfile"` or
+    /// `"compose_files"` (a compose file, or finding the service in them).
     pub field: &'static str,
     /// What is wrong, for a person; Dockerfile errors start with
     /// `Dockerfile line N:` naming the physical line the instruction starts on.
     pub message: String,
+    /// Set when the error is only that a file is missing from the sources.
+    pub missing: Option<Missing>,
 }
 
 impl ConfigError {
@@ -56,6 +124,16 @@ impl ConfigError {
         Self {
             field: "devcontainer",
             message: message.into(),
+            missing: None,
+        }
+    }
+
+    /// An error in a compose file, or in finding the service in them.
+    pub(crate) fn compose(message: impl Into<String>) -> Self {
+        Self {
+            field: "compose_files",
+            message: message.into(),
+            missing: None,
         }
     }
 
@@ -64,6 +142,15 @@ impl ConfigError {
         Self {
             field: "dockerfile",
             message: message.into(),
+            missing: None,
+        }
+    }
+
+    /// `self`, saying that it is only that `missing` is missing.
+    pub(crate) fn missing(self, missing: Missing) -> Self {
+        Self {
+            missing: Some(missing),
+            ..self
         }
     }
 
@@ -75,30 +162,26 @@ impl ConfigError {
 
 /// Reads the image a codespace will be built from.
 ///
-/// `devcontainer` is the configuration: `None` or JSON null when there is
-/// none, a JSON object when the caller has already parsed it, or a JSON string
-/// holding the raw text of devcontainer.json (JSON with comments).
-/// `dockerfile` is the text of the Dockerfile the configuration builds from,
-/// if the caller has it; it is only read when the configuration names one.
-///
-/// "image" wins over "build"; a Dockerfile's base image is the FROM of its
-/// final stage (or of `build.target`) with global ARGs substituted, using
-/// `build.args` for declared ARGs, and followed through earlier stage names.
+/// Precedence: "image" wins over everything; then "dockerComposeFile" with
+/// "service" (the service's `build`, else its `image`); then
+/// "build.dockerfile" (or the older "dockerFile"); else the default image. A
+/// Dockerfile's base image is the FROM of its final stage (or of the build
+/// target) with global ARGs substituted, using the build args for declared
+/// ARGs, and followed through earlier stage names.
 ///
 /// # Errors
 ///
-/// A [`ConfigError`] when the configuration or the Dockerfile cannot be read
-/// with confidence: malformed JSON with comments, a field of the wrong type,
-/// a Dockerfile without a usable FROM, an ARG in FROM without a value, an
-/// unknown `build.target`, or a stage that refers to itself or a later stage.
+/// A [`ConfigError`] when the configuration, the Dockerfile or a compose file
+/// cannot be read with confidence: malformed JSON with comments, a field of
+/// the wrong type, a Dockerfile without a usable FROM, an ARG in FROM without
+/// a value, an unknown build target, a stage that refers to itself or a later
+/// stage, a compose file that is missing, not valid YAML, past a bound or
+/// using tags, an unknown service, an `extends` cycle, or an unset variable.
 /// `field` says which input is at fault.
-pub fn read_config(
-    devcontainer: Option<&Value>,
-    dockerfile: Option<&str>,
-) -> Result<ConfiguredImage, ConfigError> {
+pub fn read_config(sources: Sources<'_>) -> Result<ConfiguredImage, ConfigError> {
     let parsed;
     let config =
-        match devcontainer {
+        match sources.devcontainer {
             None | Some(Value::Null) => return Ok(ConfiguredImage::Default),
             Some(Value::Object(map)) => map,
             Some(Value::String(text)) => {
@@ -109,19 +192,30 @@ pub fn read_config(
                 "the devcontainer configuration must be an object or the text of devcontainer.json",
             )),
         };
-    from_object(config, dockerfile)
+    from_object(config, sources)
 }
 
 /// Applies the precedence rules to a parsed configuration object.
 fn from_object(
     config: &Map<String, Value>,
-    dockerfile: Option<&str>,
+    sources: Sources<'_>,
 ) -> Result<ConfiguredImage, ConfigError> {
+    let dockerfile = sources.dockerfile;
     // "image" wins even when "build" is also present, as in the dev container
     // CLI; "build" is then never built, so it is not checked either.
     if let Some(image) = config.get("image") {
         return non_empty_string(image, "image")
             .map(|image| ConfiguredImage::Image(image.to_owned()));
+    }
+    if let Some(files) = config.get("dockerComposeFile") {
+        let files = compose_file_list(files)?;
+        let Some(service) = config.get("service") else {
+            return Err(ConfigError::devcontainer(
+                "devcontainer.json \"dockerComposeFile\" needs \"service\", the service the codespace runs in",
+            ));
+        };
+        let service = non_empty_string(service, "service")?;
+        return compose::read(&files, service, sources.compose_files, dockerfile);
     }
     let build = match config.get("build") {
         None => None,
@@ -147,7 +241,8 @@ fn from_object(
     let Some(text) = dockerfile else {
         return Err(ConfigError::dockerfile(format!(
             "the configuration builds from Dockerfile '{path}' but no Dockerfile text was provided"
-        )));
+        ))
+        .missing(Missing::Dockerfile(path.to_owned())));
     };
     let base_image = dockerfile::base_image(text, &args, target)?;
     Ok(ConfiguredImage::Dockerfile { base_image })
@@ -161,6 +256,33 @@ fn non_empty_string<'v>(value: &'v Value, field: &str) -> Result<&'v str, Config
         _ => Err(ConfigError::devcontainer(format!(
             "devcontainer.json \"{field}\" must be a non-empty string"
         ))),
+    }
+}
+
+/// `dockerComposeFile`: one path, or a non-empty list of at most
+/// [`MAX_COMPOSE_FILES`] paths, each a non-empty string.
+fn compose_file_list(value: &Value) -> Result<Vec<&str>, ConfigError> {
+    let wrong = || {
+        ConfigError::devcontainer(
+            "devcontainer.json \"dockerComposeFile\" must be a non-empty string or a non-empty array of them",
+        )
+    };
+    match value {
+        Value::String(file) if !file.is_empty() => Ok(vec![file.as_str()]),
+        Value::Array(files) if files.len() > MAX_COMPOSE_FILES => {
+            Err(ConfigError::devcontainer(format!(
+                "devcontainer.json \"dockerComposeFile\" names {} files, over the bound of {MAX_COMPOSE_FILES}",
+                files.len()
+            )))
+        }
+        Value::Array(files) if !files.is_empty() => files
+            .iter()
+            .map(|file| match file {
+                Value::String(file) if !file.is_empty() => Ok(file.as_str()),
+                _ => Err(wrong()),
+            })
+            .collect(),
+        _ => Err(wrong()),
     }
 }
 

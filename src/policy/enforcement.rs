@@ -12,6 +12,8 @@ pub enum ImageSource {
     Image,
     /// The final stage's `FROM` of the Dockerfile the configuration builds.
     Dockerfile,
+    /// The `image` of the Docker Compose service the codespace runs in.
+    Compose,
     /// The configuration names no image: the default image.
     Default,
 }
@@ -21,12 +23,13 @@ impl ImageSource {
         match self {
             Self::Image => "image",
             Self::Dockerfile => "dockerfile",
+            Self::Compose => "compose",
             Self::Default => "default",
         }
     }
 
     pub fn parse(raw: &str) -> Option<Self> {
-        [Self::Image, Self::Dockerfile, Self::Default]
+        [Self::Image, Self::Dockerfile, Self::Compose, Self::Default]
             .into_iter()
             .find(|source| source.as_str() == raw)
     }
@@ -38,6 +41,8 @@ pub struct Refused {
     /// The reference as written in the configuration.
     pub image: String,
     pub policy_ids: Vec<i64>,
+    /// The creation log up to the refusal, which a preflight shows.
+    pub log: Vec<String>,
 }
 
 /// What the policy says of one codespace's image.

@@ -1,12 +1,15 @@
 //! What the codespace routes read and answer: the request bodies, the codespace as a
 //! client sees it, and the shape of a codespace id.
 
+use std::collections::BTreeMap;
+
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::devcontainer::Sources;
 use crate::error::ApiError;
 use crate::routes::timestamp;
 use crate::store::Codespace;
@@ -26,9 +29,25 @@ pub struct CreateCodespace {
     #[serde(default)]
     #[schema(value_type = Option<DevcontainerConfig>)]
     pub devcontainer: Option<serde_json::Value>,
-    /// The text of the Dockerfile the configuration builds from, if it builds from one.
+    /// The text of the Dockerfile the configuration builds from, if it builds from one
+    /// (through `build.dockerfile`, or a Docker Compose service's `build`).
     #[serde(default)]
     pub dockerfile: Option<String>,
+    /// With `dockerComposeFile`: each Compose file's YAML text, by its path as
+    /// devcontainer.json writes it (and each file an `extends` names, by its path from the
+    /// devcontainer.json folder).
+    #[serde(default)]
+    pub compose_files: Option<BTreeMap<String, String>>,
+}
+
+impl CreateCodespace {
+    pub fn sources(&self) -> Sources<'_> {
+        Sources {
+            devcontainer: self.devcontainer.as_ref(),
+            dockerfile: self.dockerfile.as_deref(),
+            compose_files: self.compose_files.as_ref(),
+        }
+    }
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -43,6 +62,18 @@ pub struct RebuildCodespace {
     pub devcontainer: Option<serde_json::Value>,
     #[serde(default)]
     pub dockerfile: Option<String>,
+    #[serde(default)]
+    pub compose_files: Option<BTreeMap<String, String>>,
+}
+
+impl RebuildCodespace {
+    pub fn sources(&self) -> Sources<'_> {
+        Sources {
+            devcontainer: self.devcontainer.as_ref(),
+            dockerfile: self.dockerfile.as_deref(),
+            compose_files: self.compose_files.as_ref(),
+        }
+    }
 }
 
 /// A dev container configuration: an object, or the text of `devcontainer.json`.
@@ -64,7 +95,7 @@ pub struct CodespaceResponse {
     /// The org's login when the org pays, the user's otherwise.
     billable_owner: String,
     image: String,
-    /// `image`, `dockerfile` or `default`.
+    /// `image`, `dockerfile`, `compose` or `default`.
     image_source: String,
     recovery_mode: bool,
     creation_log: Vec<String>,

@@ -3,6 +3,7 @@
 
 mod answer;
 mod plan;
+pub(crate) mod preflight;
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -10,6 +11,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 
 use answer::{check_id, codespace_answer};
+
 pub use answer::{CodespaceList, CodespaceResponse, CreateCodespace, RebuildCodespace};
 use plan::{
     billing_for, build_request, configured_image, find_repository, log_decision, plan_noting,
@@ -69,13 +71,9 @@ async fn create(state: &AppState, request: CreateCodespace) -> Result<Response, 
         None => user,
     };
     let (org, repo) = find_repository(state, &request.repository).await?;
-    let (image, source) = configured_image(
-        state,
-        request.devcontainer.as_ref(),
-        request.dockerfile.as_deref(),
-    )?;
+    let configured = configured_image(state, request.sources())?;
     let billing = billing_for(state, &org, &user, known.as_ref()).await?;
-    let plan_input = build_request(state, &org, &repo, image, source, billing, Vec::new());
+    let plan_input = build_request(state, &org, &repo, configured, billing, Vec::new());
     let new = NewCodespace {
         id: new_codespace_id(),
         org_id: org.id,
@@ -147,18 +145,14 @@ pub async fn rebuild_codespace(
         return Ok(codespace_answer(StatusCode::OK, codespace));
     }
     let (org, repo) = find_repository(&state, &existing.repository).await?;
-    let (image, source) = configured_image(
-        &state,
-        request.devcontainer.as_ref(),
-        request.dockerfile.as_deref(),
-    )?;
+    let configured = configured_image(&state, request.sources())?;
     let user = Name::parse(&existing.user)
         .map_err(|_| ApiError::Internal("stored codespace user is not a valid name".into()))?;
     let known = state.store.find_user(&user).await?;
     let billing = billing_for(&state, &org, &user, known.as_ref()).await?;
     let mut log = existing.creation_log;
     log.push("Full rebuild requested.".to_string());
-    let plan_input = build_request(&state, &org, &repo, image, source, billing, log);
+    let plan_input = build_request(&state, &org, &repo, configured, billing, log);
     let mut judged = Judged::default();
     let plan = plan_noting(plan_input, &mut judged);
     match state.store.rebuild_codespace(&id, plan).await? {

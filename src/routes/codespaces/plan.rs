@@ -3,7 +3,7 @@
 //! store's transaction, and recording the outcome.
 
 use crate::billing::{billed_to_org, BillingMode};
-use crate::devcontainer::{read_config, ConfiguredImage};
+use crate::devcontainer::{read_config, ConfiguredImage, Sources};
 use crate::error::ApiError;
 use crate::metrics::Outcome;
 use crate::names::Name;
@@ -57,23 +57,44 @@ pub(super) fn plan_noting<'a>(input: BuildRequest, judged: &'a mut Judged) -> Bu
     })
 }
 
+/// The image a configuration names, parsed, and where it comes from.
+pub(super) struct Configured {
+    pub image: ImageRef,
+    pub source: ImageSource,
+    /// The Docker Compose service it comes from, if it does.
+    pub compose_service: Option<String>,
+}
+
 /// Reads the configuration into the image to judge and where it came from.
 pub(super) fn configured_image(
     state: &AppState,
-    devcontainer: Option<&serde_json::Value>,
-    dockerfile: Option<&str>,
-) -> Result<(ImageRef, ImageSource), ApiError> {
-    let configured = read_config(devcontainer, dockerfile)
-        .map_err(|e| ApiError::invalid("Codespace", e.field, e.message))?;
-    let (raw, source, field) = match configured {
-        ConfiguredImage::Image(image) => (image, ImageSource::Image, "devcontainer.image"),
+    sources: Sources<'_>,
+) -> Result<Configured, ApiError> {
+    let configured =
+        read_config(sources).map_err(|e| ApiError::invalid("Codespace", e.field, e.message))?;
+    let (raw, source, field, compose_service) = match configured {
+        ConfiguredImage::Image(image) => (image, ImageSource::Image, "devcontainer.image", None),
         ConfiguredImage::Dockerfile { base_image } => {
-            (base_image, ImageSource::Dockerfile, "dockerfile")
+            (base_image, ImageSource::Dockerfile, "dockerfile", None)
         }
+        ConfiguredImage::Compose { service, image } => {
+            (image, ImageSource::Compose, "compose_files", Some(service))
+        }
+        // A service built from a Dockerfile is judged as one: refused, it is recovery mode.
+        ConfiguredImage::ComposeBuild {
+            service,
+            base_image,
+        } => (
+            base_image,
+            ImageSource::Dockerfile,
+            "dockerfile",
+            Some(service),
+        ),
         ConfiguredImage::Default => (
             state.config.default_image.clone(),
             ImageSource::Default,
             "devcontainer",
+            None,
         ),
     };
     let image = ImageRef::parse(&raw).map_err(|e| {
@@ -83,7 +104,11 @@ pub(super) fn configured_image(
             format!("names '{raw}', which is not a valid image reference: {e}"),
         )
     })?;
-    Ok((image, source))
+    Ok(Configured {
+        image,
+        source,
+        compose_service,
+    })
 }
 
 /// Who pays: the org when its billing setting covers the user, the user otherwise. `known`
@@ -141,20 +166,20 @@ pub(super) fn build_request(
     state: &AppState,
     org: &Org,
     repo: &Repo,
-    image: ImageRef,
-    source: ImageSource,
+    configured: Configured,
     (billed_to_org, billable_owner): (bool, String),
     log_so_far: Vec<String>,
 ) -> BuildRequest {
     BuildRequest {
         repository: format!("{}/{}", org.login, repo.name),
         repo_key: repo.name.to_ascii_lowercase(),
-        image,
-        source,
+        image: configured.image,
+        source: configured.source,
         billed_to_org,
         billable_owner,
         default_image: state.config.default_image.clone(),
         recovery_image: state.config.recovery_image.clone(),
+        compose_service: configured.compose_service,
         log_so_far,
     }
 }

@@ -31,17 +31,24 @@ impl<'a> EvaluateResponse<'a> {
         EvaluateResponse {
             allowed: decision.allowed,
             message: (!decision.allowed).then(|| refusal_message(image.as_str())),
-            policies: decision
-                .verdicts
-                .iter()
-                .map(|v| PolicyVerdictResponse {
-                    id: v.policy_id,
-                    name: v.policy_name,
-                    allowed: v.allowed,
-                    matched_value: v.matched_value,
-                })
-                .collect(),
+            policies: PolicyVerdictResponse::all(decision),
         }
+    }
+}
+
+impl<'a> PolicyVerdictResponse<'a> {
+    /// One entry per applicable policy of `decision`, as evaluate and preflight list them.
+    pub fn all(decision: &Decision<'a>) -> Vec<Self> {
+        decision
+            .verdicts
+            .iter()
+            .map(|v| PolicyVerdictResponse {
+                id: v.policy_id,
+                name: v.policy_name,
+                allowed: v.allowed,
+                matched_value: v.matched_value,
+            })
+            .collect()
     }
 }
 

@@ -10,7 +10,7 @@ use axum::Json;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-pub use answer::EvaluateResponse;
+pub use answer::{EvaluateResponse, PolicyVerdictResponse};
 pub use input::{BaseImages, Constraints, CreatePolicy, Target, UpdatePolicy};
 
 use crate::auth::{authorize_org, Caller, OrgAccess};

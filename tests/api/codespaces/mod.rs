@@ -147,6 +147,7 @@ fn last_log_line(codespace: &Value) -> String {
 }
 
 mod billing;
+mod compose;
 mod creation;
 mod dockerfiles;
 mod exempt_images;
@@ -154,4 +155,5 @@ mod not_found_and_invalid_input;
 mod permissions;
 mod policy_changes;
 mod policy_intersection;
+mod preflight;
 mod value_matching;

@@ -1,0 +1,175 @@
+//! `POST /repos/{owner}/{repo}/codespaces/preflight`: what creating a codespace would do
+//! now, decided by the very code creation uses (`plan_build` over the org's compiled
+//! policies), with nothing created or recorded.
+
+use std::collections::BTreeMap;
+
+use axum::extract::{Path, State};
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::answer::DevcontainerConfig;
+use super::plan::{billing_for, build_request, configured_image};
+use crate::auth::{authorize_org, Caller, OrgAccess};
+use crate::devcontainer::Sources;
+use crate::error::{ApiError, ErrorBody};
+use crate::names::Name;
+use crate::policy::{refusal_message, Judgement};
+use crate::provisioning::{judgement, plan_build};
+use crate::routes::policies::PolicyVerdictResponse;
+use crate::routes::ApiJson;
+use crate::state::AppState;
+use crate::store::{Org, Repo};
+
+/// The creation body less `repository`; without `user` the codespace is judged as billed to
+/// the organization.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PreflightRequest {
+    #[serde(default)]
+    #[schema(pattern = "^[A-Za-z0-9._-]{1,100}$", min_length = 1, max_length = 100)]
+    user: Option<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<DevcontainerConfig>)]
+    devcontainer: Option<serde_json::Value>,
+    #[serde(default)]
+    dockerfile: Option<String>,
+    #[serde(default)]
+    compose_files: Option<BTreeMap<String, String>>,
+}
+
+/// What creation would do: `create` as configured, `refuse` (the 400 creation would
+/// answer), or `recovery` (created on the recovery image).
+#[derive(Serialize, ToSchema, Debug, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum PreflightOutcome {
+    Create,
+    Refuse,
+    Recovery,
+}
+
+/// A private registry made available to the codespace by a complete triplet of secrets.
+#[derive(Serialize, ToSchema)]
+pub struct RegistryResponse {
+    server: String,
+    secret_prefix: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PreflightResponse<'a> {
+    outcome: PreflightOutcome,
+    /// The image the codespace would be built from (the recovery image in recovery mode;
+    /// the refused image on `refuse`).
+    image: String,
+    /// `image`, `dockerfile`, `compose` or `default`.
+    image_source: &'static str,
+    /// The refusal message, on `refuse` only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    message: Option<String>,
+    /// One entry per applicable policy, as evaluate lists them; empty when the policies do
+    /// not judge this codespace (the default image, or not billed to the organization).
+    policies: Vec<PolicyVerdictResponse<'a>>,
+    /// The private registries that would be available to it.
+    registries: Vec<RegistryResponse>,
+    /// The creation log the codespace would get.
+    creation_log: Vec<String>,
+}
+
+/// Would a codespace of this repository be created as configured? Creates and records
+/// nothing.
+#[utoipa::path(post, path = "/repos/{owner}/{repo}/codespaces/preflight", tag = "codespaces",
+    params(("owner" = String, Path), ("repo" = String, Path)), request_body = PreflightRequest,
+    responses((status = 200, body = PreflightResponse),
+        (status = 400, description = "The JSON is malformed", body = ErrorBody),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, description = "Unknown organization or repository", body = ErrorBody),
+        (status = 413, body = ErrorBody), (status = 415, body = ErrorBody),
+        (status = 422, description = "The configuration cannot be read", body = ErrorBody),
+        (status = 503, description = "The policy store cannot be reached; retry", body = ErrorBody)))]
+pub async fn preflight(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((owner, repo)): Path<(String, String)>,
+    ApiJson(request): ApiJson<PreflightRequest>,
+) -> Result<axum::response::Response, ApiError> {
+    let (org, repo) = find(&state, &caller, &owner, &repo).await?;
+    let sources = Sources {
+        devcontainer: request.devcontainer.as_ref(),
+        dockerfile: request.dockerfile.as_deref(),
+        compose_files: request.compose_files.as_ref(),
+    };
+    let configured = configured_image(&state, sources)?;
+    let billing = match &request.user {
+        None => (true, org.login.clone()),
+        Some(user) => {
+            let user = Name::parse(user)
+                .map_err(|e| ApiError::invalid("Preflight", "user", e.to_string()))?;
+            let known = state.store.find_user(&user).await?;
+            billing_for(&state, &org, &user, known.as_ref()).await?
+        }
+    };
+    let input = build_request(&state, &org, &repo, configured, billing, Vec::new());
+    let set = state.store.policy_set(org.id).await?;
+    let decision = set.decide(&input.repo_key, &input.image);
+    let judged = !matches!(judgement(&input, &set), Judgement::Exempt(_));
+    let policies = if judged {
+        PolicyVerdictResponse::all(&decision)
+    } else {
+        Vec::new()
+    };
+    let image_source = input.source.as_str();
+    let answer = match plan_build(&input, &set) {
+        Ok(build) => PreflightResponse {
+            outcome: if build.recovery_mode {
+                PreflightOutcome::Recovery
+            } else {
+                PreflightOutcome::Create
+            },
+            image: build.image,
+            image_source,
+            message: None,
+            policies,
+            registries: Vec::new(),
+            creation_log: build.creation_log,
+        },
+        Err(refused) => PreflightResponse {
+            outcome: PreflightOutcome::Refuse,
+            message: Some(refusal_message(&refused.image)),
+            image: refused.image,
+            image_source,
+            policies,
+            registries: Vec::new(),
+            creation_log: refused.log,
+        },
+    };
+    Ok(axum::response::IntoResponse::into_response(Json(answer)))
+}
+
+/// The org and repository; service tokens may ask for any org, people for the orgs they
+/// own or belong to. An unknown repository is a 404, as on creation.
+async fn find(
+    state: &AppState,
+    caller: &Caller,
+    owner: &str,
+    repo: &str,
+) -> Result<(Org, Repo), ApiError> {
+    let org = match caller {
+        Caller::Service => {
+            let login = Name::parse(owner).map_err(|_| ApiError::NotFound)?;
+            state
+                .store
+                .find_org(&login)
+                .await?
+                .ok_or(ApiError::NotFound)?
+        }
+        _ => authorize_org(state, caller, owner, OrgAccess::View).await?,
+    };
+    let name = Name::parse(repo).map_err(|_| ApiError::NotFound)?;
+    let repo = state
+        .store
+        .find_repo(org.id, &name)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    Ok((org, repo))
+}
