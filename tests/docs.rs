@@ -27,7 +27,9 @@ fn link_targets(text: &str) -> Vec<&str> {
 
 #[test]
 fn every_link_in_the_readme_and_docs_resolves_inside_the_repository() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).canonicalize().unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .canonicalize()
+        .unwrap();
     let mut checked = 0;
     for document in documents() {
         let text = std::fs::read_to_string(&document).unwrap();
@@ -47,9 +49,9 @@ fn every_link_in_the_readme_and_docs_resolves_inside_the_repository() {
                 continue;
             }
             let resolved = document.parent().unwrap().join(path);
-            let resolved = resolved.canonicalize().unwrap_or_else(|_| {
-                panic!("{}: {target} names no file", document.display())
-            });
+            let resolved = resolved
+                .canonicalize()
+                .unwrap_or_else(|_| panic!("{}: {target} names no file", document.display()));
             assert!(
                 resolved.starts_with(&root),
                 "{}: {target} is outside the repository",
@@ -58,7 +60,10 @@ fn every_link_in_the_readme_and_docs_resolves_inside_the_repository() {
             checked += 1;
         }
     }
-    assert!(checked >= 3, "the README links the API guide, openapi.yaml and the benchmarks");
+    assert!(
+        checked >= 3,
+        "the README links the API guide, openapi.yaml and the benchmarks"
+    );
 }
 
 #[test]

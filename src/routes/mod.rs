@@ -24,7 +24,7 @@ use utoipa_axum::routes;
 use crate::error::ApiError;
 use crate::state::AppState;
 
-pub use extract::{ApiJson, ApiJsonBytes, Pagination};
+pub use extract::{ApiJson, ApiJsonBytes, OptionalApiJson, Pagination};
 pub use idempotency::canonical as canonical_json;
 /// The evaluate answer, public for the benchmarks.
 pub use policies::EvaluateResponse;

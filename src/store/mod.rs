@@ -23,6 +23,7 @@ pub use sqlite::SqliteStore;
 use crate::billing::{BillingMode, Role};
 use crate::names::Name;
 use crate::policy::{CompiledPolicySet, Refused};
+use crate::registries::RepoVisibility;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -135,8 +136,14 @@ pub trait OrgStore: Send + Sync {
     async fn create_org(&self, login: &Name) -> StoreResult<Org>;
     async fn find_org(&self, login: &Name) -> StoreResult<Option<Org>>;
     async fn role_of(&self, org_id: i64, user_id: i64) -> StoreResult<Option<Role>>;
-    /// Creates the repository if absent; the flag says whether it was created.
-    async fn put_repo(&self, org_id: i64, name: &Name) -> StoreResult<(Repo, bool)>;
+    /// Creates the repository if absent (`private` unless `visibility` says otherwise), or
+    /// sets the visibility of the one there when given; the flag says whether it was created.
+    async fn put_repo(
+        &self,
+        org_id: i64,
+        name: &Name,
+        visibility: Option<RepoVisibility>,
+    ) -> StoreResult<(Repo, bool)>;
     async fn find_repo(&self, org_id: i64, name: &Name) -> StoreResult<Option<Repo>>;
     async fn list_repos(&self, org_id: i64, page: PageRequest) -> StoreResult<Paged<Repo>>;
     /// Creates the user if unknown.

@@ -16,4 +16,5 @@ mod openapi;
 mod orgs;
 mod policies;
 mod races;
+mod secrets_repo_visibility;
 mod throwaway;

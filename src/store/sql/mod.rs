@@ -47,6 +47,7 @@ macro_rules! impl_sql_store {
         use $crate::billing::{BillingMode, Role};
         use $crate::names::Name;
         use $crate::policy::{CompiledPolicySet, Refused};
+        use $crate::registries::RepoVisibility;
         use $crate::store::cache::compile_policies;
         use $crate::store::rows::*;
         use $crate::store::*;
