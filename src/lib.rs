@@ -9,6 +9,7 @@ pub mod billing;
 pub mod config;
 pub mod devcontainer;
 pub mod error;
+pub mod master_key;
 pub mod metrics;
 pub mod names;
 pub mod policy;

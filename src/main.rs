@@ -4,6 +4,7 @@ use std::process::ExitCode;
 
 use base_image_policy::app;
 use base_image_policy::config::{redact_url, Config};
+use base_image_policy::master_key::load_master_key;
 use base_image_policy::state::AppState;
 use base_image_policy::{store, telemetry};
 
@@ -38,10 +39,15 @@ async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
         // Printed once, straight to stdout and never through the logger.
         println!("Generated site-admin token (shown only now, store it safely): {token}");
     }
+    let master_key = load_master_key(&config, store.as_ref()).await?;
+    if let Some(notice) = &master_key.notice {
+        // Said once, on stdout and not through the logger; the key itself is never printed.
+        println!("{notice}");
+    }
     let listener = tokio::net::TcpListener::bind(config.listen_addr).await?;
     tracing::info!(addr = %listener.local_addr()?, "serving");
     let (drain_delay, header_read_timeout) = (config.drain_delay, config.header_read_timeout);
-    let state = AppState::new(store, config);
+    let state = AppState::with_master_key(store, config, master_key.key);
     let router = app::build_router(state.clone());
     let shutdown = async move {
         app::shutdown_signal().await;

@@ -7,6 +7,8 @@ mod postgres;
 mod reads;
 mod records;
 mod rows;
+mod secret_rows;
+mod secret_store;
 mod sql;
 mod sqlite;
 
@@ -18,6 +20,7 @@ use async_trait::async_trait;
 pub use cache::PolicyCache;
 pub use postgres::PgStore;
 pub use records::*;
+pub use secret_store::*;
 pub use sqlite::SqliteStore;
 
 use crate::billing::{BillingMode, Role};
@@ -252,9 +255,12 @@ pub trait CodespaceStore: Send + Sync {
 }
 
 /// Everything the service keeps, behind one object: each backend implements every part.
-pub trait Store: AccessStore + OrgStore + PolicyStore + CodespaceStore + 'static {}
+pub trait Store:
+    AccessStore + OrgStore + PolicyStore + CodespaceStore + SecretStore + 'static
+{
+}
 
-impl<T: AccessStore + OrgStore + PolicyStore + CodespaceStore + 'static> Store for T {}
+impl<T: AccessStore + OrgStore + PolicyStore + CodespaceStore + SecretStore + 'static> Store for T {}
 
 /// Opens the store named by `database_url` and applies its migrations.
 pub async fn connect(database_url: &str, timeout: Duration) -> StoreResult<Arc<dyn Store>> {
