@@ -11,6 +11,7 @@ mod metrics;
 mod openapi;
 mod orgs;
 mod policies;
+mod secrets;
 
 use axum::body::Body;
 use axum::http::{header, HeaderValue, StatusCode};
@@ -97,6 +98,7 @@ pub fn bounded() -> OpenApiRouter<AppState> {
         .routes(routes!(codespaces::rebuild_codespace))
         .routes(routes!(codespaces::list_org_codespaces))
         .routes(routes!(audit::audit_log))
+        .merge(secrets::routes())
 }
 
 /// The OpenAPI document the code describes; `openapi.yaml` must equal it.

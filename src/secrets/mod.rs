@@ -14,6 +14,7 @@
 pub mod envelope;
 pub mod key_source;
 pub mod master_key;
+pub mod rules;
 pub mod sealing;
 
 pub use envelope::{private_key_aad, reencrypt, value_aad};

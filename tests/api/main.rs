@@ -16,5 +16,7 @@ mod openapi;
 mod orgs;
 mod policies;
 mod races;
+mod secrets_flow;
 mod secrets_repo_visibility;
+mod secrets_support;
 mod throwaway;
