@@ -18,5 +18,6 @@ mod policies;
 mod races;
 mod secrets_flow;
 mod secrets_repo_visibility;
+mod secrets_rules;
 mod secrets_support;
 mod throwaway;

@@ -11,13 +11,14 @@ use crate::helpers::{TestApp, TestDatabase, TestResponse};
 
 /// Seals `value` for the base64 public key `key`, as PyNaCl's `SealedBox` does.
 pub fn seal(key: &str, value: &str) -> String {
+    seal_bytes(key, value.as_bytes())
+}
+
+/// Seals raw bytes (which need not be UTF-8).
+pub fn seal_bytes(key: &str, value: &[u8]) -> String {
     let bytes: [u8; 32] = STANDARD.decode(key).unwrap().try_into().unwrap();
     let public = crypto_box::PublicKey::from(bytes);
-    STANDARD.encode(
-        public
-            .seal(&mut crypto_box::aead::OsRng, value.as_bytes())
-            .unwrap(),
-    )
+    STANDARD.encode(public.seal(&mut crypto_box::aead::OsRng, value).unwrap())
 }
 
 /// `GET {base}/public-key`: `(key_id, key)`.
