@@ -19,5 +19,6 @@ mod races;
 mod secrets_flow;
 mod secrets_repo_visibility;
 mod secrets_rules;
+mod secrets_storage;
 mod secrets_support;
 mod throwaway;
