@@ -17,6 +17,7 @@ mod orgs;
 mod policies;
 mod races;
 mod secrets_flow;
+mod secrets_master_key;
 mod secrets_repo_visibility;
 mod secrets_rules;
 mod secrets_storage;

@@ -4,13 +4,16 @@
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
+use base_image_policy::app::build_router;
 use base_image_policy::secrets::value_aad;
 use serde_json::json;
 use tower::ServiceExt;
 
 use crate::backend_tests;
 use crate::helpers::TestApp;
-use crate::secrets_support::{database_text, public_key, put_secret, repo_id, seal, stored_values};
+use crate::secrets_support::{
+    database_text, public_key, put_secret, repo_id, seal, stored_values, TraceLogs,
+};
 
 const ORG: &str = "/orgs/octo-org/codespaces/secrets";
 const REPO: &str = "/repos/octo-org/repo-a/codespaces/secrets";
@@ -36,6 +39,17 @@ async fn opened_values(app: &TestApp) -> Vec<(String, String)> {
 backend_tests! {
     async fn a_canary_value_is_in_no_answer_audit_entry_or_stored_byte(app) {
         app.octo_org().await;
+        let logs = TraceLogs::default();
+        let capture = logs.capture();
+        // Built under the capture, so that its per-request trace layer is on.
+        let app = TestApp {
+            router: build_router(app.state.clone()),
+            store: app.store.clone(),
+            state: app.state.clone(),
+            admin: app.admin.clone(),
+            database: app.database.clone(),
+            _dir: None,
+        };
         let canary = "canary-7f3a9c2e-secret-value";
         let owner = app.user_token("octocat").await;
         let mona = app.user_token("mona").await;
@@ -58,6 +72,10 @@ backend_tests! {
         let audit = app.get("/orgs/octo-org/audit-log?per_page=100", &owner).await;
         assert!(audit.body["entries"].as_array().unwrap().iter().any(|e| e["action"] == "secret.update"));
         answers.push(audit);
+        drop(capture);
+        let logged = logs.text();
+        assert!(logged.contains("/codespaces/secrets"), "the capture saw the requests: {logged}");
+        assert!(!logged.contains("canary"), "{logged}");
         for answer in &answers {
             assert!(!String::from_utf8_lossy(&answer.raw).contains("canary"), "{:?}", answer.body);
         }

@@ -131,3 +131,42 @@ pub async fn database_text(app: &TestApp) -> String {
         }
     }
 }
+
+/// Everything logged at trace level on this thread (the tests' current-thread runtime)
+/// while the guard lives.
+#[derive(Clone, Default)]
+pub struct TraceLogs(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl TraceLogs {
+    pub fn capture(&self) -> tracing::subscriber::DefaultGuard {
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::TRACE)
+            .with_ansi(false)
+            .with_writer(self.clone())
+            .finish();
+        tracing::subscriber::set_default(subscriber)
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
+
+impl std::io::Write for TraceLogs {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for TraceLogs {
+    type Writer = TraceLogs;
+
+    fn make_writer(&'a self) -> TraceLogs {
+        self.clone()
+    }
+}
