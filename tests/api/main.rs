@@ -16,6 +16,7 @@ mod openapi;
 mod orgs;
 mod policies;
 mod races;
+mod secrets_faults;
 mod secrets_flow;
 mod secrets_master_key;
 mod secrets_repo_visibility;
