@@ -17,84 +17,6 @@ macro_rules! impl_part {
 
         const SECRET_COLUMNS: &str = "id, name, visibility, created_at, updated_at";
 
-        impl $store {
-            /// Locks the owner's current key row and answers its `key_id`.
-            async fn lock_level(conn: &mut $conn, owner: &SecretOwner) -> StoreResult<Option<String>> {
-                let sql = format!(
-                    "SELECT key_id FROM secret_keys \
-                     WHERE level = $1 AND owner_id = $2 AND is_current = $3{}",
-                    $update
-                );
-                Ok(sqlx::query_scalar(&sql)
-                    .bind(owner.level.as_str())
-                    .bind(owner.id)
-                    .bind(true)
-                    .fetch_optional(&mut *conn)
-                    .await?)
-            }
-
-            async fn secret_repo_ids(conn: &mut $conn, secret_id: i64) -> StoreResult<Vec<i64>> {
-                Ok(sqlx::query_scalar(
-                    "SELECT repo_id FROM secret_repos WHERE secret_id = $1 ORDER BY repo_id",
-                )
-                .bind(secret_id)
-                .fetch_all(&mut *conn)
-                .await?)
-            }
-
-            /// `Invalid` on the first id that is not a repository the owner's secrets may
-            /// name: the org's own (org level), one of an org the user has a role in (user).
-            async fn check_repo_ids(
-                conn: &mut $conn,
-                owner: &SecretOwner,
-                ids: &[i64],
-                field: &str,
-            ) -> StoreResult<()> {
-                let sql = match owner.level {
-                    Level::Organization => "SELECT COUNT(*) FROM repos WHERE id = $1 AND org_id = $2",
-                    Level::User => "SELECT COUNT(*) FROM repos r JOIN memberships m \
-                        ON m.org_id = r.org_id WHERE r.id = $1 AND m.user_id = $2",
-                    Level::Repository => "SELECT 0 WHERE $1 = $2",
-                };
-                for (index, id) in ids.iter().enumerate() {
-                    let found: i64 = sqlx::query_scalar(sql)
-                        .bind(*id)
-                        .bind(owner.id)
-                        .fetch_one(&mut *conn)
-                        .await?;
-                    if found == 0 {
-                        return Err(StoreError::Invalid {
-                            field: if ids.len() == 1 && field == "repository_id" {
-                                field.to_string()
-                            } else {
-                                format!("{field}[{index}]")
-                            },
-                            message: format!("{id} is not a repository this secret may name"),
-                        });
-                    }
-                }
-                Ok(())
-            }
-
-            async fn write_secret_repos(conn: &mut $conn, secret_id: i64, ids: &[i64]) -> StoreResult<()> {
-                sqlx::query("DELETE FROM secret_repos WHERE secret_id = $1")
-                    .bind(secret_id)
-                    .execute(&mut *conn)
-                    .await?;
-                for id in ids {
-                    sqlx::query(
-                        "INSERT INTO secret_repos (secret_id, repo_id) VALUES ($1, $2) \
-                         ON CONFLICT DO NOTHING",
-                    )
-                    .bind(secret_id)
-                    .bind(*id)
-                    .execute(&mut *conn)
-                    .await?;
-                }
-                Ok(())
-            }
-        }
-
         #[async_trait]
         impl SecretStore for $store {
             async fn claim_master_key_fingerprint(&self, fingerprint: &str) -> StoreResult<String> {
@@ -204,19 +126,11 @@ macro_rules! impl_part {
                         message: "is not the current public key for this level".into(),
                     });
                 }
-                let existing: Option<(i64, Option<String>)> = sqlx::query_as(
-                    "SELECT id, visibility FROM secrets WHERE level = $1 AND owner_id = $2 AND name = $3",
-                )
-                .bind(owner.level.as_str())
-                .bind(owner.id)
-                .bind(&write.name)
-                .fetch_optional(&mut *tx)
-                .await?;
+                let existing = Self::stored_secret(&mut tx, owner, &write.name).await?;
                 let before = match &existing {
                     Some((id, visibility)) => {
                         let ids = Self::secret_repo_ids(&mut tx, *id).await?;
-                        let visibility = visibility.as_deref().and_then(OrgSecretVisibility::parse);
-                        Some(secret_snapshot(owner, &write.name, visibility, &ids))
+                        Some(secret_snapshot(owner, &write.name, *visibility, &ids))
                     }
                     None => {
                         let count: i64 = sqlx::query_scalar(
@@ -278,17 +192,9 @@ macro_rules! impl_part {
             async fn delete_secret(&self, owner: &SecretOwner, name: &str, actor: &str) -> StoreResult<()> {
                 let mut tx = self.pool.begin_with($begin).await?;
                 Self::lock_level(&mut tx, owner).await?;
-                let existing: Option<(i64, Option<String>)> = sqlx::query_as(
-                    "SELECT id, visibility FROM secrets WHERE level = $1 AND owner_id = $2 AND name = $3",
-                )
-                .bind(owner.level.as_str())
-                .bind(owner.id)
-                .bind(name)
-                .fetch_optional(&mut *tx)
-                .await?;
+                let existing = Self::stored_secret(&mut tx, owner, name).await?;
                 let (id, visibility) = existing.ok_or(StoreError::NotFound)?;
                 let ids = Self::secret_repo_ids(&mut tx, id).await?;
-                let visibility = visibility.as_deref().and_then(OrgSecretVisibility::parse);
                 sqlx::query("DELETE FROM secrets WHERE id = $1")
                     .bind(id)
                     .execute(&mut *tx)
@@ -333,16 +239,8 @@ macro_rules! impl_part {
             ) -> StoreResult<()> {
                 let mut tx = self.pool.begin_with($begin).await?;
                 Self::lock_level(&mut tx, owner).await?;
-                let existing: Option<(i64, Option<String>)> = sqlx::query_as(
-                    "SELECT id, visibility FROM secrets WHERE level = $1 AND owner_id = $2 AND name = $3",
-                )
-                .bind(owner.level.as_str())
-                .bind(owner.id)
-                .bind(name)
-                .fetch_optional(&mut *tx)
-                .await?;
+                let existing = Self::stored_secret(&mut tx, owner, name).await?;
                 let (id, visibility) = existing.ok_or(StoreError::NotFound)?;
-                let visibility = visibility.as_deref().and_then(OrgSecretVisibility::parse);
                 if owner.level == Level::Organization && visibility != Some(OrgSecretVisibility::Selected) {
                     return Err(StoreError::Conflict(
                         "The secret's visibility is not 'selected': it names no repositories".into(),
