@@ -55,8 +55,8 @@ async fn read_bytes<S: Send + Sync>(request: Request, state: &S) -> Result<Bytes
         })
 }
 
-/// An optional JSON body: none at all (no bytes) is `None`; anything else must be what
-/// [`ApiJson`] accepts.
+/// An optional JSON body: none at all (no bytes, or JSON `null`, as the documented
+/// schema allows) is `None`; anything else must be what [`ApiJson`] accepts.
 pub struct OptionalApiJson<T>(pub Option<T>);
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for OptionalApiJson<T> {
@@ -65,7 +65,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for OptionalApiJson<T> 
     async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
         let content_type = request.headers().get(CONTENT_TYPE).cloned();
         let bytes = read_bytes(request, state).await?;
-        if bytes.is_empty() {
+        if bytes.is_empty() || bytes.trim_ascii() == b"null" {
             return Ok(Self(None));
         }
         Ok(Self(Some(read_json(content_type, bytes, state).await?)))

@@ -155,7 +155,7 @@ pub async fn get_org(
     params(("org" = String, Path), ("repo" = String, Path)),
     request_body(content = Option<RepoRequest>, description = "Optional"),
     responses((status = 201, body = RepoResponse), (status = 200, body = RepoResponse),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn put_repo(
     State(state): State<AppState>,

@@ -28,6 +28,9 @@ backend_tests! {
         let kept = app.put("/orgs/octo-org/repos/repo-a", &app.admin, None).await;
         assert_eq!(kept.status, StatusCode::OK);
         assert_eq!(kept.body["visibility"], "internal");
+        let null = app.put("/orgs/octo-org/repos/repo-a", &app.admin, Some(json!(null))).await;
+        assert_eq!(null.status, StatusCode::OK, "a null body is no body, as documented");
+        assert_eq!(null.body["visibility"], "internal");
         let listed = app.get("/orgs/octo-org/repos", &app.admin).await;
         assert_eq!(listed.body["repositories"][0]["visibility"], "internal");
         assert_eq!(listed.body["repositories"][0]["id"], changed.body["id"]);

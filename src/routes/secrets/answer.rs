@@ -1,7 +1,8 @@
 //! What the secrets routes take and answer, in GitHub's REST shapes. No type here holds
 //! an opened value: the sealed one in a PUT body is opened by the flow and dropped.
 
-use serde::{Deserialize, Serialize};
+use serde::de::Error as _;
+use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::ToSchema;
 
 use crate::registries::OrgSecretVisibility;
@@ -78,6 +79,7 @@ pub struct OrgSecretRequest {
     pub key_id: String,
     pub visibility: OrgSecretVisibility,
     /// Only with visibility `selected`: ids of the org's repositories.
+    #[serde(default, deserialize_with = "optional_ids")]
     pub selected_repository_ids: Option<Vec<i64>>,
 }
 
@@ -101,6 +103,7 @@ pub struct UserSecretRequest {
     pub key_id: String,
     /// Ids of repositories of orgs the user has a role in; omitted on an update, the
     /// repositories stay as they are.
+    #[serde(default, deserialize_with = "optional_ids")]
     pub selected_repository_ids: Option<Vec<i64>>,
 }
 
@@ -108,6 +111,7 @@ pub struct UserSecretRequest {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SelectedRepositories {
+    #[serde(deserialize_with = "ids")]
     pub selected_repository_ids: Vec<i64>,
 }
 
@@ -150,4 +154,30 @@ impl From<UserSecretRequest> for PutBody {
             selected_repository_ids: r.selected_repository_ids,
         }
     }
+}
+
+/// A repository id. JSON Schema's integers include `174.0`, which serde's `i64` refuses, so
+/// an id is read as a number and kept when it is whole.
+struct RepositoryId(i64);
+
+impl<'de> Deserialize<'de> for RepositoryId {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let number = serde_json::Number::deserialize(deserializer)?;
+        let whole = |f: f64| f.fract() == 0.0 && f >= i64::MIN as f64 && f < i64::MAX as f64;
+        number
+            .as_i64()
+            .or_else(|| number.as_f64().filter(|f| whole(*f)).map(|f| f as i64))
+            .map(Self)
+            .ok_or_else(|| D::Error::custom("a repository id is a whole number"))
+    }
+}
+
+fn ids<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<i64>, D::Error> {
+    let ids = Vec::<RepositoryId>::deserialize(deserializer)?;
+    Ok(ids.into_iter().map(|id| id.0).collect())
+}
+
+fn optional_ids<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Vec<i64>>, D::Error> {
+    let ids = Option::<Vec<RepositoryId>>::deserialize(deserializer)?;
+    Ok(ids.map(|ids| ids.into_iter().map(|id| id.0).collect()))
 }

@@ -61,7 +61,7 @@ pub async fn org_public_key(
 
 /// Shows an organization secret (never its value).
 #[utoipa::path(get, path = "/orgs/{org}/codespaces/secrets/{secret_name}", tag = "secrets",
-    params(("org" = String, Path), ("secret_name" = String, Path)),
+    params(("org" = String, Path), ("secret_name" = String, Path, pattern = "^[A-Za-z_][A-Za-z0-9_]{0,254}$")),
     responses((status = 200, body = SecretResponse), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn get_org_secret(
@@ -75,7 +75,7 @@ pub async fn get_org_secret(
 
 /// Creates (201) or updates (204) an organization secret from a value sealed for its key.
 #[utoipa::path(put, path = "/orgs/{org}/codespaces/secrets/{secret_name}", tag = "secrets",
-    params(("org" = String, Path), ("secret_name" = String, Path)),
+    params(("org" = String, Path), ("secret_name" = String, Path, pattern = "^[A-Za-z_][A-Za-z0-9_]{0,254}$")),
     request_body = OrgSecretRequest,
     responses((status = 201, description = "Created"), (status = 204, description = "Updated"),
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
@@ -93,7 +93,7 @@ pub async fn put_org_secret(
 
 /// Deletes an organization secret.
 #[utoipa::path(delete, path = "/orgs/{org}/codespaces/secrets/{secret_name}", tag = "secrets",
-    params(("org" = String, Path), ("secret_name" = String, Path)),
+    params(("org" = String, Path), ("secret_name" = String, Path, pattern = "^[A-Za-z_][A-Za-z0-9_]{0,254}$")),
     responses((status = 204, description = "Deleted"), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn delete_org_secret(
@@ -108,7 +108,7 @@ pub async fn delete_org_secret(
 /// Lists the repositories a `selected` organization secret names.
 #[utoipa::path(get, path = "/orgs/{org}/codespaces/secrets/{secret_name}/repositories",
     tag = "secrets",
-    params(("org" = String, Path), ("secret_name" = String, Path), Pagination),
+    params(("org" = String, Path), ("secret_name" = String, Path, pattern = "^[A-Za-z_][A-Za-z0-9_]{0,254}$"), Pagination),
     responses((status = 200, body = SecretRepoList), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 409, description = "The secret's visibility is not selected", body = ErrorBody),
@@ -126,7 +126,7 @@ pub async fn list_org_secret_repos(
 /// Replaces the repositories a `selected` organization secret names.
 #[utoipa::path(put, path = "/orgs/{org}/codespaces/secrets/{secret_name}/repositories",
     tag = "secrets",
-    params(("org" = String, Path), ("secret_name" = String, Path)),
+    params(("org" = String, Path), ("secret_name" = String, Path, pattern = "^[A-Za-z_][A-Za-z0-9_]{0,254}$")),
     request_body = SelectedRepositories,
     responses((status = 204, description = "Replaced"), (status = 400, body = ErrorBody),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
@@ -148,7 +148,7 @@ pub async fn set_org_secret_repos(
 #[utoipa::path(put,
     path = "/orgs/{org}/codespaces/secrets/{secret_name}/repositories/{repository_id}",
     tag = "secrets",
-    params(("org" = String, Path), ("secret_name" = String, Path), ("repository_id" = i64, Path)),
+    params(("org" = String, Path), ("secret_name" = String, Path, pattern = "^[A-Za-z_][A-Za-z0-9_]{0,254}$"), ("repository_id" = i64, Path)),
     responses((status = 204, description = "Added"), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 409, description = "The secret's visibility is not selected", body = ErrorBody),
@@ -167,7 +167,7 @@ pub async fn add_org_secret_repo(
 #[utoipa::path(delete,
     path = "/orgs/{org}/codespaces/secrets/{secret_name}/repositories/{repository_id}",
     tag = "secrets",
-    params(("org" = String, Path), ("secret_name" = String, Path), ("repository_id" = i64, Path)),
+    params(("org" = String, Path), ("secret_name" = String, Path, pattern = "^[A-Za-z_][A-Za-z0-9_]{0,254}$"), ("repository_id" = i64, Path)),
     responses((status = 204, description = "Removed"), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 409, description = "The secret's visibility is not selected", body = ErrorBody),

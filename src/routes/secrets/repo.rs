@@ -71,7 +71,7 @@ pub async fn repo_public_key(
 
 /// Shows an repository secret (never its value).
 #[utoipa::path(get, path = "/repos/{owner}/{repo}/codespaces/secrets/{secret_name}", tag = "secrets",
-    params(("owner" = String, Path), ("repo" = String, Path), ("secret_name" = String, Path)),
+    params(("owner" = String, Path), ("repo" = String, Path), ("secret_name" = String, Path, pattern = "^[A-Za-z_][A-Za-z0-9_]{0,254}$")),
     responses((status = 200, body = SecretResponse), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn get_repo_secret(
@@ -85,7 +85,7 @@ pub async fn get_repo_secret(
 
 /// Creates (201) or updates (204) an repository secret from a value sealed for its key.
 #[utoipa::path(put, path = "/repos/{owner}/{repo}/codespaces/secrets/{secret_name}", tag = "secrets",
-    params(("owner" = String, Path), ("repo" = String, Path), ("secret_name" = String, Path)),
+    params(("owner" = String, Path), ("repo" = String, Path), ("secret_name" = String, Path, pattern = "^[A-Za-z_][A-Za-z0-9_]{0,254}$")),
     request_body = RepoSecretRequest,
     responses((status = 201, description = "Created"), (status = 204, description = "Updated"),
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
@@ -103,7 +103,7 @@ pub async fn put_repo_secret(
 
 /// Deletes an repository secret.
 #[utoipa::path(delete, path = "/repos/{owner}/{repo}/codespaces/secrets/{secret_name}", tag = "secrets",
-    params(("owner" = String, Path), ("repo" = String, Path), ("secret_name" = String, Path)),
+    params(("owner" = String, Path), ("repo" = String, Path), ("secret_name" = String, Path, pattern = "^[A-Za-z_][A-Za-z0-9_]{0,254}$")),
     responses((status = 204, description = "Deleted"), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn delete_repo_secret(

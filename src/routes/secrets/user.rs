@@ -63,7 +63,7 @@ pub async fn user_public_key(
 
 /// Shows an user secret (never its value).
 #[utoipa::path(get, path = "/user/codespaces/secrets/{secret_name}", tag = "secrets",
-    params(("secret_name" = String, Path)),
+    params(("secret_name" = String, Path, pattern = "^[A-Za-z_][A-Za-z0-9_]{0,254}$")),
     responses((status = 200, body = SecretResponse), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn get_user_secret(
@@ -77,7 +77,7 @@ pub async fn get_user_secret(
 
 /// Creates (201) or updates (204) an user secret from a value sealed for its key.
 #[utoipa::path(put, path = "/user/codespaces/secrets/{secret_name}", tag = "secrets",
-    params(("secret_name" = String, Path)),
+    params(("secret_name" = String, Path, pattern = "^[A-Za-z_][A-Za-z0-9_]{0,254}$")),
     request_body = UserSecretRequest,
     responses((status = 201, description = "Created"), (status = 204, description = "Updated"),
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
@@ -95,7 +95,7 @@ pub async fn put_user_secret(
 
 /// Deletes an user secret.
 #[utoipa::path(delete, path = "/user/codespaces/secrets/{secret_name}", tag = "secrets",
-    params(("secret_name" = String, Path)),
+    params(("secret_name" = String, Path, pattern = "^[A-Za-z_][A-Za-z0-9_]{0,254}$")),
     responses((status = 204, description = "Deleted"), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn delete_user_secret(
@@ -110,7 +110,7 @@ pub async fn delete_user_secret(
 /// Lists the repositories a user secret names.
 #[utoipa::path(get, path = "/user/codespaces/secrets/{secret_name}/repositories",
     tag = "secrets",
-    params(("secret_name" = String, Path), Pagination),
+    params(("secret_name" = String, Path, pattern = "^[A-Za-z_][A-Za-z0-9_]{0,254}$"), Pagination),
     responses((status = 200, body = SecretRepoList), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 422, body = ErrorBody)))]
@@ -127,7 +127,7 @@ pub async fn list_user_secret_repos(
 /// Replaces the repositories a user secret names.
 #[utoipa::path(put, path = "/user/codespaces/secrets/{secret_name}/repositories",
     tag = "secrets",
-    params(("secret_name" = String, Path)),
+    params(("secret_name" = String, Path, pattern = "^[A-Za-z_][A-Za-z0-9_]{0,254}$")),
     request_body = SelectedRepositories,
     responses((status = 204, description = "Replaced"), (status = 400, body = ErrorBody),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
@@ -148,7 +148,7 @@ pub async fn set_user_secret_repos(
 #[utoipa::path(put,
     path = "/user/codespaces/secrets/{secret_name}/repositories/{repository_id}",
     tag = "secrets",
-    params(("secret_name" = String, Path), ("repository_id" = i64, Path)),
+    params(("secret_name" = String, Path, pattern = "^[A-Za-z_][A-Za-z0-9_]{0,254}$"), ("repository_id" = i64, Path)),
     responses((status = 204, description = "Added"), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 422, body = ErrorBody)))]
@@ -166,7 +166,7 @@ pub async fn add_user_secret_repo(
 #[utoipa::path(delete,
     path = "/user/codespaces/secrets/{secret_name}/repositories/{repository_id}",
     tag = "secrets",
-    params(("secret_name" = String, Path), ("repository_id" = i64, Path)),
+    params(("secret_name" = String, Path, pattern = "^[A-Za-z_][A-Za-z0-9_]{0,254}$"), ("repository_id" = i64, Path)),
     responses((status = 204, description = "Removed"), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 422, body = ErrorBody)))]
