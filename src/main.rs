@@ -35,14 +35,15 @@ async fn main() -> ExitCode {
 async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
     tracing::info!(database = %redact_url(&config.database_url), "opening the policy store");
     let store = store::connect(&config.database_url, config.database_timeout).await?;
-    if let Some(token) = app::bootstrap_admin_token(store.as_ref(), &config).await? {
-        // Printed once, straight to stdout and never through the logger.
-        println!("Generated site-admin token (shown only now, store it safely): {token}");
-    }
+    // Before anything is written: a wrong master key refuses to start with the store untouched.
     let master_key = load_master_key(&config, store.as_ref()).await?;
     if let Some(notice) = &master_key.notice {
         // Said once, on stdout and not through the logger; the key itself is never printed.
         println!("{notice}");
+    }
+    if let Some(token) = app::bootstrap_admin_token(store.as_ref(), &config).await? {
+        // Printed once, straight to stdout and never through the logger.
+        println!("Generated site-admin token (shown only now, store it safely): {token}");
     }
     let listener = tokio::net::TcpListener::bind(config.listen_addr).await?;
     tracing::info!(addr = %listener.local_addr()?, "serving");
