@@ -5,7 +5,7 @@
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use base_image_policy::app::build_router;
-use base_image_policy::secrets::value_aad;
+use base_image_policy::secrets::{private_key_aad, value_aad, LevelKeyPair};
 use serde_json::json;
 use tower::ServiceExt;
 
@@ -85,6 +85,35 @@ backend_tests! {
         let opened = opened_values(&app).await;
         assert_eq!(opened.len(), 3);
         assert!(opened.iter().all(|(_, value)| value == canary), "stored encrypted, whole");
+        for (level, owner, key_id, public, private) in stored_keys(&app).await {
+            assert_ne!(private.len(), 32, "never the bare private key");
+            let aad = private_key_aad(&level, owner, &key_id);
+            let secret = app.state.master_key.decrypt(&aad, &private).expect("opens under its row");
+            let pair = LevelKeyPair::from_secret_bytes(&secret).unwrap();
+            assert_eq!(pair.public_key_bytes().as_slice(), public.as_slice());
+            assert_eq!(pair.key_id(), key_id);
+        }
+    }
+
+    async fn a_levels_first_key_is_one_key_however_many_ask_at_once(app) {
+        app.octo_org().await;
+        let mut askers = tokio::task::JoinSet::new();
+        for _ in 0..6 {
+            let request = Request::get(format!("{REPO}/public-key"))
+                .header("authorization", format!("Bearer {}", app.admin))
+                .body(Body::empty())
+                .unwrap();
+            let router = app.router.clone();
+            askers.spawn(async move {
+                let response = router.oneshot(request).await.unwrap();
+                assert_eq!(response.status(), StatusCode::OK);
+                let bytes = http_body_util::BodyExt::collect(response.into_body()).await.unwrap().to_bytes();
+                serde_json::from_slice::<serde_json::Value>(&bytes).unwrap()["key_id"].clone()
+            });
+        }
+        let ids = askers.join_all().await;
+        assert!(ids.iter().all(|id| *id == ids[0]), "{ids:?}");
+        assert_eq!(stored_keys(&app).await.len(), 1);
     }
 
     async fn racing_puts_of_one_secret_leave_one_whole_value(app) {
@@ -165,6 +194,23 @@ async fn org_less_audit_rows(app: &TestApp) -> Vec<String> {
         crate::helpers::TestDatabase::Sqlite(url) => {
             let mut conn = sqlx::SqliteConnection::connect(url).await.unwrap();
             sqlx::query_scalar(sql).fetch_all(&mut conn).await.unwrap()
+        }
+    }
+}
+
+/// Every stored level key: `(level, owner_id, key_id, public_key, private_key)`.
+async fn stored_keys(app: &TestApp) -> Vec<(String, i64, String, Vec<u8>, Vec<u8>)> {
+    use sqlx::Connection;
+    let sql =
+        "SELECT level, owner_id, key_id, public_key, private_key FROM secret_keys ORDER BY id";
+    match &app.database {
+        crate::helpers::TestDatabase::Postgres(options) => {
+            let mut conn = sqlx::PgConnection::connect_with(options).await.unwrap();
+            sqlx::query_as(sql).fetch_all(&mut conn).await.unwrap()
+        }
+        crate::helpers::TestDatabase::Sqlite(url) => {
+            let mut conn = sqlx::SqliteConnection::connect(url).await.unwrap();
+            sqlx::query_as(sql).fetch_all(&mut conn).await.unwrap()
         }
     }
 }

@@ -88,10 +88,10 @@ macro_rules! impl_part {
                         .await?;
                     if found == 0 {
                         return Err(StoreError::Invalid {
-                            field: if ids.len() == 1 && field == "repository_id" {
-                                field.to_string()
-                            } else {
-                                format!("{field}[{index}]")
+                            // A list names the entry; one id from the path names the parameter.
+                            field: match field {
+                                "repository_id" => field.to_string(),
+                                list => format!("{list}[{index}]"),
                             },
                             message: format!("{id} is not a repository this secret may name"),
                         });
