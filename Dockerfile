@@ -15,7 +15,8 @@ COPY --from=build /src/target/release/base-image-policy /usr/local/bin/base-imag
 USER app
 WORKDIR /data
 # DATABASE_URL (postgres://… in production; the default is an SQLite file in /data) and
-# ADMIN_TOKEN come from the environment at run time.
+# ADMIN_TOKEN come from the environment at run time; so does SECRETS_KEY (or SECRETS_KEY_FILE),
+# the master key every replica shares (without it, /data/secrets.key is generated).
 ENV LISTEN_ADDR=0.0.0.0:8080 \
     DATABASE_URL=sqlite:///data/base-image-policy.db
 EXPOSE 8080

@@ -1,7 +1,10 @@
 //! Typed configuration, read from the environment once at start-up.
 
 use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
+
+use zeroize::Zeroizing;
 
 /// The embedded store used when `DATABASE_URL` is not set.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://base-image-policy.db";
@@ -31,6 +34,13 @@ pub struct Config {
     /// A client must send a request's headers within this time (slowloris;
     /// `HEADER_READ_TIMEOUT_MS`).
     pub header_read_timeout: Duration,
+    /// The master key's base64 (`SECRETS_KEY`). Never logged.
+    pub secrets_key: Option<Zeroizing<String>>,
+    /// A file holding it (`SECRETS_KEY_FILE`).
+    pub secrets_key_file: Option<PathBuf>,
+    /// Where a master key is generated when neither is set: beside the SQLite file, or in
+    /// the working directory on PostgreSQL.
+    pub default_secrets_key_file: PathBuf,
 }
 
 // Hand-written so that the admin token can never reach a log line through `{:?}`.
@@ -50,6 +60,12 @@ impl std::fmt::Debug for Config {
             .field("max_concurrent_requests", &self.max_concurrent_requests)
             .field("drain_delay", &self.drain_delay)
             .field("header_read_timeout", &self.header_read_timeout)
+            .field(
+                "secrets_key",
+                &self.secrets_key.as_ref().map(|_| "<redacted>"),
+            )
+            .field("secrets_key_file", &self.secrets_key_file)
+            .field("default_secrets_key_file", &self.default_secrets_key_file)
             .finish()
     }
 }
@@ -98,7 +114,11 @@ impl Config {
                 .map(|_| raw.clone())
                 .map_err(|e| ConfigError::Image(key, raw, e))
         };
+        let default_secrets_key_file = default_secrets_key_file(&database_url);
         Ok(Self {
+            secrets_key: lookup(crate::secrets::SECRETS_KEY).map(Zeroizing::new),
+            secrets_key_file: lookup(crate::secrets::SECRETS_KEY_FILE).map(PathBuf::from),
+            default_secrets_key_file,
             database_url,
             listen_addr,
             admin_token,
@@ -140,6 +160,24 @@ fn millis(
     max: u64,
 ) -> Result<Duration, ConfigError> {
     number(lookup, key, default, min, max).map(Duration::from_millis)
+}
+
+/// File name of a generated master key.
+pub const SECRETS_KEY_FILE_NAME: &str = "secrets.key";
+
+/// Beside the SQLite file (its folder), or the working directory on PostgreSQL and for an
+/// in-memory SQLite database.
+fn default_secrets_key_file(database_url: &str) -> PathBuf {
+    let sqlite_path = database_url
+        .strip_prefix("sqlite://")
+        .or_else(|| database_url.strip_prefix("sqlite:"))
+        .map(|rest| rest.split('?').next().unwrap_or_default())
+        .filter(|path| !path.is_empty() && !path.starts_with(":memory:"));
+    let folder = sqlite_path
+        .and_then(|path| Path::new(path).parent())
+        .filter(|folder| !folder.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    folder.join(SECRETS_KEY_FILE_NAME)
 }
 
 /// Drops the password from a database URL so the URL can be logged.
@@ -190,6 +228,25 @@ mod tests {
     }
 
     #[test]
+    fn a_generated_master_key_lives_beside_the_sqlite_file() {
+        let at = |url: &str| {
+            Config::from_lookup(|k| (k == "DATABASE_URL").then(|| url.to_string()))
+                .unwrap()
+                .default_secrets_key_file
+        };
+        assert_eq!(
+            at("sqlite:///var/lib/bip/data.db?mode=rwc"),
+            PathBuf::from("/var/lib/bip/secrets.key")
+        );
+        assert_eq!(
+            at("sqlite://base-image-policy.db"),
+            PathBuf::from("./secrets.key")
+        );
+        assert_eq!(at("sqlite::memory:"), PathBuf::from("./secrets.key"));
+        assert_eq!(at("postgres://db/app"), PathBuf::from("./secrets.key"));
+    }
+
+    #[test]
     fn an_unknown_database_scheme_is_refused() {
         let err = Config::from_lookup(|k| (k == "DATABASE_URL").then(|| "mysql://x".into()));
         assert!(matches!(err, Err(ConfigError::DatabaseScheme)));
@@ -200,6 +257,7 @@ mod tests {
         let config = Config::from_lookup(|k| match k {
             "ADMIN_TOKEN" => Some("canary-canary-canary-canary-canary-1".into()),
             "DATABASE_URL" => Some("postgres://app:hunter2@db/app".into()),
+            "SECRETS_KEY" => Some("canaryKEYcanaryKEYcanaryKEYcanaryKEYcanary=".into()),
             _ => None,
         })
         .unwrap();

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use base_image_policy::app;
 use base_image_policy::check::{self, CheckArgs};
 use base_image_policy::config::{redact_url, Config};
+use base_image_policy::master_key::load_master_key;
 use base_image_policy::state::AppState;
 use base_image_policy::{store, telemetry};
 use clap::{Parser, Subcommand};
@@ -68,6 +69,12 @@ async fn serve() -> ExitCode {
 async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
     tracing::info!(database = %redact_url(&config.database_url), "opening the policy store");
     let store = store::connect(&config.database_url, config.database_timeout).await?;
+    // Before anything is written: a wrong master key refuses to start with the store untouched.
+    let master_key = load_master_key(&config, store.as_ref()).await?;
+    if let Some(notice) = &master_key.notice {
+        // Said once, on stdout and not through the logger; the key itself is never printed.
+        println!("{notice}");
+    }
     if let Some(token) = app::bootstrap_admin_token(store.as_ref(), &config).await? {
         // Printed once, straight to stdout and never through the logger.
         println!("Generated site-admin token (shown only now, store it safely): {token}");
@@ -75,7 +82,7 @@ async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
     let listener = tokio::net::TcpListener::bind(config.listen_addr).await?;
     tracing::info!(addr = %listener.local_addr()?, "serving");
     let (drain_delay, header_read_timeout) = (config.drain_delay, config.header_read_timeout);
-    let state = AppState::new(store, config);
+    let state = AppState::with_master_key(store, config, master_key.key);
     let router = app::build_router(state.clone());
     let shutdown = async move {
         app::shutdown_signal().await;

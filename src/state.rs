@@ -9,6 +9,7 @@ use tokio::sync::Semaphore;
 
 use crate::config::Config;
 use crate::metrics::Metrics;
+use crate::secrets::MasterKey;
 use crate::store::Store;
 use crate::tokens::hash_token;
 
@@ -28,6 +29,8 @@ pub struct Shared {
     /// requests are shed with a 503.
     pub in_flight: Arc<Semaphore>,
     pub metrics: Metrics,
+    /// Wraps every stored secret value and level private key (`crate::master_key`).
+    pub master_key: Arc<MasterKey>,
 }
 
 impl std::ops::Deref for AppState {
@@ -39,7 +42,22 @@ impl std::ops::Deref for AppState {
 }
 
 impl AppState {
+    /// A state with a freshly generated master key, for tests and tools; the service itself
+    /// starts with [`AppState::with_master_key`] and the key `crate::master_key` loaded.
+    ///
+    /// # Panics
+    ///
+    /// Only if the operating system's random number generator fails.
     pub fn new(store: Arc<dyn Store>, config: Config) -> Self {
+        let key = MasterKey::generate().expect("the operating system's RNG failed");
+        Self::with_master_key(store, config, Arc::new(key))
+    }
+
+    pub fn with_master_key(
+        store: Arc<dyn Store>,
+        config: Config,
+        master_key: Arc<MasterKey>,
+    ) -> Self {
         let admin_token_hash = config.admin_token.as_deref().map(hash_token);
         let in_flight = Arc::new(Semaphore::new(config.max_concurrent_requests));
         Self(Arc::new(Shared {
@@ -49,6 +67,7 @@ impl AppState {
             draining: AtomicBool::new(false),
             in_flight,
             metrics: Metrics::new(),
+            master_key,
         }))
     }
 

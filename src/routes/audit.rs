@@ -18,7 +18,9 @@ pub struct AuditEntryResponse {
     /// The login of the user who made the change, `site-admin` or `service`.
     actor: String,
     /// `policy.create`, `policy.update`, `policy.delete`, `membership.set`,
-    /// `membership.remove` or `billing.update`.
+    /// `membership.remove`, `billing.update`, or for the org's and its repositories'
+    /// Codespaces secrets `secret.create`, `secret.update`, `secret.delete`,
+    /// `secret.repositories` (never a value).
     action: String,
     #[schema(value_type = Option<Object>)]
     before: Option<serde_json::Value>,

@@ -37,17 +37,38 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJsonBytes<T> {
         // Read the bytes first, keeping them, then parse them with axum's `Json`, whose
         // rejections carry the content type check and the path of a field in error.
         let content_type = request.headers().get(CONTENT_TYPE).cloned();
-        let bytes = Bytes::from_request(request, state)
-            .await
-            .map_err(|rejection| {
-                if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                    ApiError::PayloadTooLarge
-                } else {
-                    ApiError::BadRequest(rejection.body_text())
-                }
-            })?;
+        let bytes = read_bytes(request, state).await?;
         let value = read_json(content_type, bytes.clone(), state).await?;
         Ok(Self(value, bytes))
+    }
+}
+
+async fn read_bytes<S: Send + Sync>(request: Request, state: &S) -> Result<Bytes, ApiError> {
+    Bytes::from_request(request, state)
+        .await
+        .map_err(|rejection| {
+            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::PayloadTooLarge
+            } else {
+                ApiError::BadRequest(rejection.body_text())
+            }
+        })
+}
+
+/// An optional JSON body: none at all (no bytes, or JSON `null`, as the documented
+/// schema allows) is `None`; anything else must be what [`ApiJson`] accepts.
+pub struct OptionalApiJson<T>(pub Option<T>);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for OptionalApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
+        let content_type = request.headers().get(CONTENT_TYPE).cloned();
+        let bytes = read_bytes(request, state).await?;
+        if bytes.is_empty() || bytes.trim_ascii() == b"null" {
+            return Ok(Self(None));
+        }
+        Ok(Self(Some(read_json(content_type, bytes, state).await?)))
     }
 }
 

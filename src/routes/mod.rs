@@ -11,6 +11,7 @@ mod metrics;
 mod openapi;
 mod orgs;
 mod policies;
+mod secrets;
 
 use axum::body::Body;
 use axum::http::{header, HeaderValue, StatusCode};
@@ -24,7 +25,7 @@ use utoipa_axum::routes;
 use crate::error::ApiError;
 use crate::state::AppState;
 
-pub use extract::{ApiJson, ApiJsonBytes, Pagination};
+pub use extract::{ApiJson, ApiJsonBytes, OptionalApiJson, Pagination};
 pub use idempotency::canonical as canonical_json;
 /// The evaluate answer, public for the benchmarks.
 pub use policies::EvaluateResponse;
@@ -98,6 +99,7 @@ pub fn bounded() -> OpenApiRouter<AppState> {
         .routes(routes!(codespaces::list_org_codespaces))
         .routes(routes!(codespaces::preflight::preflight))
         .routes(routes!(audit::audit_log))
+        .merge(secrets::routes())
 }
 
 /// The OpenAPI document the code describes; `openapi.yaml` must equal it.

@@ -10,7 +10,8 @@ use crate::auth::{authorize_org, Caller, OrgAccess};
 use crate::billing::{BillingMode, Role};
 use crate::error::{ApiError, ErrorBody, FieldError};
 use crate::names::Name;
-use crate::routes::{timestamp, ApiJson, Pagination};
+use crate::registries::RepoVisibility;
+use crate::routes::{timestamp, ApiJson, OptionalApiJson, Pagination};
 use crate::state::AppState;
 use crate::store::{Billing, Org, Repo};
 
@@ -39,20 +40,31 @@ impl From<Org> for OrgResponse {
     }
 }
 
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RepoRequest {
+    /// `private` when a repository is created without it; left as it is when omitted on
+    /// an existing one.
+    visibility: Option<RepoVisibility>,
+}
+
 #[derive(Serialize, ToSchema)]
 pub struct RepoResponse {
     id: i64,
     name: String,
     /// `org/repo`.
     full_name: String,
+    visibility: RepoVisibility,
     created_at: String,
 }
 
-fn repo_response(org: &Org, repo: Repo) -> RepoResponse {
+/// A repository as every answer shows it; `org_login` is its org's login.
+pub fn repo_response(org_login: &str, repo: Repo) -> RepoResponse {
     RepoResponse {
         id: repo.id,
-        full_name: format!("{}/{}", org.login, repo.name),
+        full_name: format!("{}/{}", org_login, repo.name),
         name: repo.name,
+        visibility: repo.visibility,
         created_at: timestamp(repo.created_at),
     }
 }
@@ -137,26 +149,30 @@ pub async fn get_org(
     Ok(Json(org.into()))
 }
 
-/// Adds a repository to the organization (201), or confirms it is there (200).
+/// Adds a repository to the organization (201), or confirms it is there (200); a body
+/// sets its visibility.
 #[utoipa::path(put, path = "/orgs/{org}/repos/{repo}", tag = "orgs",
     params(("org" = String, Path), ("repo" = String, Path)),
+    request_body(content = Option<RepoRequest>, description = "Optional"),
     responses((status = 201, body = RepoResponse), (status = 200, body = RepoResponse),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn put_repo(
     State(state): State<AppState>,
     caller: Caller,
     Path((org, repo)): Path<(String, String)>,
+    OptionalApiJson(request): OptionalApiJson<RepoRequest>,
 ) -> Result<(StatusCode, Json<RepoResponse>), ApiError> {
     let org = authorize_org(&state, &caller, &org, OrgAccess::Manage).await?;
     let name = parse_name("Repository", "repo", &repo)?;
-    let (repo, created) = state.store.put_repo(org.id, &name).await?;
+    let visibility = request.and_then(|r| r.visibility);
+    let (repo, created) = state.store.put_repo(org.id, &name, visibility).await?;
     let status = if created {
         StatusCode::CREATED
     } else {
         StatusCode::OK
     };
-    Ok((status, Json(repo_response(&org, repo))))
+    Ok((status, Json(repo_response(&org.login, repo))))
 }
 
 /// Lists the organization's repositories, by name.
@@ -181,7 +197,7 @@ pub async fn list_repos(
         repositories: page
             .items
             .into_iter()
-            .map(|r| repo_response(&org, r))
+            .map(|r| repo_response(&org.login, r))
             .collect(),
     }))
 }

@@ -7,6 +7,8 @@ mod postgres;
 mod reads;
 mod records;
 mod rows;
+mod secret_rows;
+mod secret_store;
 mod sql;
 mod sqlite;
 
@@ -18,11 +20,13 @@ use async_trait::async_trait;
 pub use cache::PolicyCache;
 pub use postgres::PgStore;
 pub use records::*;
+pub use secret_store::*;
 pub use sqlite::SqliteStore;
 
 use crate::billing::{BillingMode, Role};
 use crate::names::Name;
 use crate::policy::{CompiledPolicySet, Refused};
+use crate::registries::RepoVisibility;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -135,8 +139,14 @@ pub trait OrgStore: Send + Sync {
     async fn create_org(&self, login: &Name) -> StoreResult<Org>;
     async fn find_org(&self, login: &Name) -> StoreResult<Option<Org>>;
     async fn role_of(&self, org_id: i64, user_id: i64) -> StoreResult<Option<Role>>;
-    /// Creates the repository if absent; the flag says whether it was created.
-    async fn put_repo(&self, org_id: i64, name: &Name) -> StoreResult<(Repo, bool)>;
+    /// Creates the repository if absent (`private` unless `visibility` says otherwise), or
+    /// sets the visibility of the one there when given; the flag says whether it was created.
+    async fn put_repo(
+        &self,
+        org_id: i64,
+        name: &Name,
+        visibility: Option<RepoVisibility>,
+    ) -> StoreResult<(Repo, bool)>;
     async fn find_repo(&self, org_id: i64, name: &Name) -> StoreResult<Option<Repo>>;
     async fn list_repos(&self, org_id: i64, page: PageRequest) -> StoreResult<Paged<Repo>>;
     /// Creates the user if unknown.
@@ -245,9 +255,12 @@ pub trait CodespaceStore: Send + Sync {
 }
 
 /// Everything the service keeps, behind one object: each backend implements every part.
-pub trait Store: AccessStore + OrgStore + PolicyStore + CodespaceStore + 'static {}
+pub trait Store:
+    AccessStore + OrgStore + PolicyStore + CodespaceStore + SecretStore + 'static
+{
+}
 
-impl<T: AccessStore + OrgStore + PolicyStore + CodespaceStore + 'static> Store for T {}
+impl<T: AccessStore + OrgStore + PolicyStore + CodespaceStore + SecretStore + 'static> Store for T {}
 
 /// Opens the store named by `database_url` and applies its migrations.
 pub async fn connect(database_url: &str, timeout: Duration) -> StoreResult<Arc<dyn Store>> {

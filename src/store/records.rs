@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use crate::billing::{BillingMode, Role};
 use crate::names::Name;
 use crate::policy::{AllowedValue, ImageSource};
+use crate::registries::RepoVisibility;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TokenKind {
@@ -56,6 +57,7 @@ pub struct Org {
 pub struct Repo {
     pub id: i64,
     pub name: String,
+    pub visibility: RepoVisibility,
     pub created_at: DateTime<Utc>,
 }
 

@@ -7,6 +7,7 @@ use super::records::*;
 use super::{StoreError, StoreResult};
 use crate::billing::{BillingMode, Role};
 use crate::policy::ImageSource;
+use crate::registries::RepoVisibility;
 
 fn corrupt(what: &str, value: &str) -> StoreError {
     StoreError::Internal(format!("stored {what} '{value}' is not valid"))
@@ -68,16 +69,21 @@ impl TryFrom<OrgRow> for Org {
 pub struct RepoRow {
     pub id: i64,
     pub name: String,
+    pub visibility: String,
     pub created_at: DateTime<Utc>,
 }
 
-impl From<RepoRow> for Repo {
-    fn from(row: RepoRow) -> Self {
-        Self {
+impl TryFrom<RepoRow> for Repo {
+    type Error = StoreError;
+    fn try_from(row: RepoRow) -> StoreResult<Self> {
+        let visibility = RepoVisibility::parse(&row.visibility)
+            .ok_or_else(|| corrupt("repository visibility", &row.visibility))?;
+        Ok(Self {
             id: row.id,
             name: row.name,
+            visibility,
             created_at: row.created_at,
-        }
+        })
     }
 }
 

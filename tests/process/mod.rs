@@ -7,6 +7,9 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 pub const CANARY_ADMIN: &str = "canary-admin-token-0123456789abcdefghijklmnop";
+/// One master key for every process a test starts (processes sharing PostgreSQL must share
+/// it), so that none generates a key file in the working directory.
+pub const SECRETS_KEY: &str = "QkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkI=";
 
 /// One HTTP/1.1 request on its own connection: `(status, body)`.
 pub fn http(addr: SocketAddr, method: &str, path: &str, token: &str, body: &str) -> (u16, String) {
@@ -52,6 +55,7 @@ pub fn start_on(database_url: &str, port: u16, log: &str, capture: bool) -> Chil
         .env("DATABASE_URL", database_url)
         .env("LISTEN_ADDR", format!("127.0.0.1:{port}"))
         .env("ADMIN_TOKEN", CANARY_ADMIN)
+        .env("SECRETS_KEY", SECRETS_KEY)
         .env("DATABASE_TIMEOUT_MS", "10000")
         .env("RUST_LOG", log)
         .env("LOG_FORMAT", "json")

@@ -27,6 +27,8 @@ pub(crate) mod codespaces;
 pub(crate) mod helpers;
 pub(crate) mod orgs;
 pub(crate) mod policies;
+pub(crate) mod secret_helpers;
+pub(crate) mod secrets;
 
 macro_rules! impl_sql_store {
     (
@@ -47,6 +49,7 @@ macro_rules! impl_sql_store {
         use $crate::billing::{BillingMode, Role};
         use $crate::names::Name;
         use $crate::policy::{CompiledPolicySet, Refused};
+        use $crate::registries::{Level, OrgSecretVisibility, RepoVisibility};
         use $crate::store::cache::compile_policies;
         use $crate::store::rows::*;
         use $crate::store::*;
@@ -63,7 +66,7 @@ macro_rules! impl_sql_store {
         const JSON_ARRAY_AGG: &str = $json_array_agg;
 
         $crate::store::sql::impl_sql_store! {
-            @parts [helpers access orgs policies codespaces]
+            @parts [helpers access orgs policies codespaces secret_helpers secrets]
             $store, $conn, $begin, $hold, $join, $update, $notify
         }
     };

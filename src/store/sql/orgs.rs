@@ -73,24 +73,55 @@ macro_rules! impl_part {
                     .await
             }
 
-            async fn put_repo(&self, org_id: i64, name: &Name) -> StoreResult<(Repo, bool)> {
+            async fn put_repo(
+                &self,
+                org_id: i64,
+                name: &Name,
+                visibility: Option<RepoVisibility>,
+            ) -> StoreResult<(Repo, bool)> {
+                let mut tx = self.pool.begin_with($begin).await?;
                 let created: Option<RepoRow> = sqlx::query_as(
-                    "INSERT INTO repos (org_id, name, name_key, created_at) VALUES ($1, $2, $3, $4) \
-                     ON CONFLICT (org_id, name_key) DO NOTHING RETURNING id, name, created_at",
+                    "INSERT INTO repos (org_id, name, name_key, visibility, created_at) \
+                     VALUES ($1, $2, $3, $4, $5) \
+                     ON CONFLICT (org_id, name_key) DO NOTHING \
+                     RETURNING id, name, visibility, created_at",
                 )
                 .bind(org_id)
                 .bind(name.as_str())
                 .bind(name.key())
+                .bind(visibility.unwrap_or(RepoVisibility::Private).as_str())
                 .bind(Utc::now())
-                .fetch_optional(&self.pool)
+                .fetch_optional(&mut *tx)
                 .await?;
-                match created {
-                    Some(row) => Ok((row.into(), true)),
-                    None => {
-                        let repo = self.find_repo(org_id, name).await?.ok_or(StoreError::NotFound)?;
-                        Ok((repo, false))
+                let (row, was_created) = match (created, visibility) {
+                    (Some(row), _) => (row, true),
+                    (None, Some(visibility)) => {
+                        let row: RepoRow = sqlx::query_as(
+                            "UPDATE repos SET visibility = $1 WHERE org_id = $2 AND name_key = $3 \
+                             RETURNING id, name, visibility, created_at",
+                        )
+                        .bind(visibility.as_str())
+                        .bind(org_id)
+                        .bind(name.key())
+                        .fetch_one(&mut *tx)
+                        .await?;
+                        (row, false)
                     }
-                }
+                    (None, None) => {
+                        let row: RepoRow = sqlx::query_as(
+                            "SELECT id, name, visibility, created_at FROM repos \
+                             WHERE org_id = $1 AND name_key = $2",
+                        )
+                        .bind(org_id)
+                        .bind(name.key())
+                        .fetch_one(&mut *tx)
+                        .await?;
+                        (row, false)
+                    }
+                };
+                // A visibility change makes cached repositories stale on every instance.
+                self.commit_change(tx).await?;
+                Ok((row.try_into()?, was_created))
             }
 
             async fn find_repo(&self, org_id: i64, name: &Name) -> StoreResult<Option<Repo>> {
@@ -100,14 +131,14 @@ macro_rules! impl_part {
                         |m| m.repos.get(&key).cloned().map(Some),
                         async {
                             let row: Option<RepoRow> = sqlx::query_as(
-                                "SELECT id, name, created_at FROM repos \
+                                "SELECT id, name, visibility, created_at FROM repos \
                                  WHERE org_id = $1 AND name_key = $2",
                             )
                             .bind(org_id)
                             .bind(&key.1)
                             .fetch_optional(&self.pool)
                             .await?;
-                            Ok(row.map(Repo::from))
+                            row.map(Repo::try_from).transpose()
                         },
                         |m, repo| {
                             if let Some(repo) = repo {
@@ -125,7 +156,7 @@ macro_rules! impl_part {
                         .fetch_one(&self.pool)
                         .await?;
                 let rows: Vec<RepoRow> = sqlx::query_as(
-                    "SELECT id, name, created_at FROM repos WHERE org_id = $1 \
+                    "SELECT id, name, visibility, created_at FROM repos WHERE org_id = $1 \
                      ORDER BY name_key LIMIT $2 OFFSET $3",
                 )
                 .bind(org_id)
@@ -133,7 +164,8 @@ macro_rules! impl_part {
                 .bind(page.offset())
                 .fetch_all(&self.pool)
                 .await?;
-                Ok(Paged { total_count, items: rows.into_iter().map(Into::into).collect() })
+                let items = rows.into_iter().map(Repo::try_from).collect::<StoreResult<_>>()?;
+                Ok(Paged { total_count, items })
             }
 
             async fn set_membership(

@@ -1,0 +1,134 @@
+//! Secrets fail closed: while the database cannot answer, every secret route answers 503
+//! with `Retry-After` and stores nothing, and serves again once it can.
+
+use std::time::Duration;
+
+use axum::http::StatusCode;
+use serde_json::json;
+use sqlx::{Connection, Executor, PgConnection, SqliteConnection};
+
+use crate::helpers::{Backend, TestApp, TestDatabase, TestResponse};
+use crate::secrets_support::{names, put_secret, sealed_body};
+
+const ORG: &str = "/orgs/octo-org/codespaces/secrets";
+
+fn assert_unavailable(response: &TestResponse, what: &str) {
+    assert_eq!(
+        response.status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "{what}: {:?}",
+        response.body
+    );
+    assert!(response.headers.contains_key("retry-after"), "{what}");
+    assert!(
+        !String::from_utf8_lossy(&response.raw).contains("sqlx"),
+        "{what}: reveals nothing"
+    );
+}
+
+/// Holds what secrets need: on PostgreSQL every secrets table, against reads too; on SQLite
+/// the database's write lock.
+enum Held {
+    Postgres(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+async fn hold(app: &TestApp) -> Held {
+    match &app.database {
+        TestDatabase::Postgres(options) => {
+            let mut conn = PgConnection::connect_with(options).await.unwrap();
+            conn.execute("BEGIN").await.unwrap();
+            conn.execute(
+                "LOCK TABLE secrets, secret_keys, secret_repos, audit_log IN ACCESS EXCLUSIVE MODE",
+            )
+            .await
+            .unwrap();
+            Held::Postgres(conn)
+        }
+        TestDatabase::Sqlite(url) => {
+            let mut conn = SqliteConnection::connect(url).await.unwrap();
+            conn.execute("BEGIN IMMEDIATE").await.unwrap();
+            Held::Sqlite(conn)
+        }
+    }
+}
+
+async fn release(held: Held) {
+    match held {
+        Held::Postgres(mut conn) => conn.execute("ROLLBACK").await.map(drop).unwrap(),
+        Held::Sqlite(mut conn) => conn.execute("ROLLBACK").await.map(drop).unwrap(),
+    }
+}
+
+async fn secrets_fail_closed(backend: Backend) {
+    let app = TestApp::spawn_with(backend, |config| {
+        config.database_timeout = Duration::from_millis(300);
+    })
+    .await;
+    app.octo_org().await;
+    let body = json!({ "visibility": "selected", "selected_repository_ids": [] });
+    assert_eq!(
+        put_secret(&app, ORG, &app.admin, "KEPT", "v", body.clone())
+            .await
+            .status,
+        StatusCode::CREATED
+    );
+    let put = sealed_body(&app, ORG, &app.admin, "w", body.clone()).await;
+    let mona = app.user_token("mona").await;
+    let held = hold(&app).await;
+    let writes = [
+        app.put(&format!("{ORG}/NEW"), &app.admin, Some(put.clone()))
+            .await,
+        app.put(&format!("{ORG}/KEPT"), &app.admin, Some(put.clone()))
+            .await,
+        app.delete(&format!("{ORG}/KEPT"), &app.admin).await,
+        app.put(
+            &format!("{ORG}/KEPT/repositories"),
+            &app.admin,
+            Some(json!({ "selected_repository_ids": [] })),
+        )
+        .await,
+    ];
+    for (index, response) in writes.iter().enumerate() {
+        assert_unavailable(response, &format!("write {index}"));
+    }
+    if backend == Backend::Postgres {
+        for path in [
+            ORG.to_string(),
+            format!("{ORG}/public-key"),
+            format!("{ORG}/KEPT"),
+            format!("{ORG}/KEPT/repositories"),
+            "/user/codespaces/secrets/public-key".to_string(),
+        ] {
+            let token = if path.starts_with("/user") {
+                &mona
+            } else {
+                &app.admin
+            };
+            assert_unavailable(&app.get(&path, token).await, &path);
+        }
+    }
+    release(held).await;
+    assert_eq!(
+        names(&app, ORG, &app.admin).await,
+        ["KEPT"],
+        "nothing stored while down"
+    );
+    assert_eq!(
+        app.put(&format!("{ORG}/NEW"), &app.admin, Some(put))
+            .await
+            .status,
+        StatusCode::CREATED,
+        "serves again"
+    );
+}
+
+#[tokio::test]
+async fn secret_routes_fail_closed_on_sqlite() {
+    secrets_fail_closed(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn secret_routes_fail_closed_on_postgresql() {
+    secrets_fail_closed(Backend::Postgres).await;
+}
