@@ -7,8 +7,9 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use axum::error_handling::HandleErrorLayer;
+use axum::body::{Body, Bytes, HttpBody};
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
+use axum::handler::HandlerWithoutStateExt;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{BoxError, Router};
@@ -64,9 +65,10 @@ pub fn build_router(state: AppState) -> Router {
     let (unbounded, _) = crate::routes::unbounded().split_for_parts();
     let (bounded, _) = crate::routes::bounded().split_for_parts();
     // Outermost first. The limit's permits are the state's, shared by every route; shed and
-    // timed-out requests come back as errors, which `unavailable` answers.
+    // timed-out requests come back as errors, which `Observe` answers (`unavailable`).
+    let observe = ObserveLayer(state.clone());
     let bounds = ServiceBuilder::new()
-        .layer(HandleErrorLayer::new(unavailable))
+        .layer(observe.clone())
         .layer(LoadShedLayer::new())
         .layer(GlobalConcurrencyLimitLayer::with_semaphore(
             state.in_flight.clone(),
@@ -78,9 +80,8 @@ pub fn build_router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::disable());
     let router = bounded
         .layer(bounds)
-        .merge(unbounded)
-        .fallback(crate::routes::not_found)
-        .layer(ObserveLayer(state.clone()));
+        .merge(unbounded.layer(observe.clone()))
+        .fallback_service(observe.layer(crate::routes::not_found.into_service()));
     // A span and request/response events per request, only when debug logging is on (it is
     // chosen once, at start): at info they would log nothing, and the events that matter at
     // info carry their route themselves.
@@ -105,7 +106,7 @@ pub fn build_router(state: AppState) -> Router {
 /// A request shed past the concurrency limit, or cut off at its deadline: 503 with
 /// `Retry-After` in the contract's error shape, which tower's layers do not write. The cause
 /// rides along for [`Observe`] to log with the request's method and route.
-async fn unavailable(error: BoxError) -> Response {
+fn unavailable(error: BoxError) -> Response {
     let cause = if error.is::<Overloaded>() {
         Unavailable::Shed
     } else if error.is::<Elapsed>() {
@@ -138,32 +139,57 @@ impl<S> Layer<S> for ObserveLayer {
         Observe {
             inner,
             state: self.0.clone(),
+            not_ready: None,
         }
     }
 }
 
 /// Counts each request and its latency under its route template, and logs a failed one
-/// (5xx) with its method and route; gives the 413 that the body limit answers by itself
+/// (5xx) with its method and route; answers the bounds' errors (`unavailable`); gives the 413 that the body limit answers by itself
 /// (on a `Content-Length` over the limit) the contract's JSON error shape. A service of
 /// our own rather than `middleware::from_fn`, which boxes the route behind it on every
 /// request (docs/benchmarks.md).
-#[derive(Clone)]
 struct Observe<S> {
     inner: S,
     state: AppState,
+    /// An error the bounds gave when asked whether they were ready.
+    not_ready: Option<BoxError>,
 }
 
-impl<S> Service<Request> for Observe<S>
+// By hand: a clone starts with no pending error (and `BoxError` cannot be cloned).
+impl<S: Clone> Clone for Observe<S> {
+    fn clone(&self) -> Self {
+        Self {
+            inner: self.inner.clone(),
+            state: self.state.clone(),
+            not_ready: None,
+        }
+    }
+}
+
+impl<S, B> Service<Request> for Observe<S>
 where
-    S: Service<Request, Response = Response, Error = Infallible>,
+    S: Service<Request, Response = axum::http::Response<B>>,
+    S::Error: Into<BoxError>,
     S::Future: Send + 'static,
+    B: HttpBody<Data = Bytes> + Send + 'static,
+    B::Error: Into<BoxError>,
 {
     type Response = Response;
     type Error = Infallible;
     type Future = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
-        self.inner.poll_ready(cx)
+        // The bounds behind are always ready (load shedding answers rather than waits); an
+        // error is kept and answered by the next call, as axum's `HandleError` would.
+        match self.inner.poll_ready(cx) {
+            Poll::Ready(Err(error)) => {
+                self.not_ready = Some(error.into());
+                Poll::Ready(Ok(()))
+            }
+            Poll::Ready(Ok(())) => Poll::Ready(Ok(())),
+            Poll::Pending => Poll::Pending,
+        }
     }
 
     fn call(&mut self, request: Request) -> Self::Future {
@@ -171,9 +197,16 @@ where
         let route = request.extensions().get::<MatchedPath>().cloned();
         let method = request.method().clone();
         let state = self.state.clone();
-        let answer = self.inner.call(request);
+        let answer = match self.not_ready.take() {
+            Some(error) => Err(error),
+            None => Ok(self.inner.call(request)),
+        };
         Box::pin(async move {
-            let Ok(mut response) = answer.await;
+            let answered = match answer {
+                Ok(future) => future.await.map(|r| r.map(Body::new)).map_err(Into::into),
+                Err(error) => Err(error),
+            };
+            let mut response = answered.unwrap_or_else(unavailable);
             let route = route_name(route.as_ref());
             let status = response.status();
             if status == StatusCode::PAYLOAD_TOO_LARGE && !is_json(&response) {
