@@ -19,11 +19,13 @@
 //! `dockerfile` against the context, the same way, to name the Dockerfile.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use crate::devcontainer::compose_build::build_base;
 use crate::devcontainer::interpolate::interpolate;
 use crate::devcontainer::paths::{dir_of, join, normalize};
-use crate::devcontainer::yaml::{self, Yaml};
+use crate::devcontainer::yaml::Yaml;
+use crate::devcontainer::yaml_cache;
 use crate::devcontainer::{ConfigError, ConfiguredImage, Missing};
 
 /// The most compose files one request may hold, `extends` files included.
@@ -126,7 +128,7 @@ struct ServiceDef {
 /// The compose files of the request, parsed once each on first use.
 struct Files<'a> {
     sources: &'a BTreeMap<String, String>,
-    parsed: HashMap<String, Yaml>,
+    parsed: HashMap<String, Arc<Yaml>>,
 }
 
 impl Files<'_> {
@@ -137,7 +139,7 @@ impl Files<'_> {
             let text = self.sources.get(key).ok_or_else(|| {
                 ConfigError::compose(format!("compose_files does not hold '{key}'"))
             })?;
-            let tree = yaml::parse(text).map_err(|e| {
+            let tree = yaml_cache::parse(text).map_err(|e| {
                 let at = e
                     .line
                     .map(|line| format!(" line {line}"))
@@ -148,7 +150,7 @@ impl Files<'_> {
         }
         let in_file =
             |message: &str| ConfigError::compose(format!("compose file '{key}': {message}"));
-        let services = match self.parsed.get(key) {
+        let services = match self.parsed.get(key).map(|tree| &**tree) {
             None | Some(Yaml::Null) => return Ok(None),
             Some(Yaml::Map(top)) => match top.get("services") {
                 None | Some(Yaml::Null) => return Ok(None),

@@ -17,6 +17,7 @@ mod jsonc;
 mod lines;
 mod paths;
 mod yaml;
+mod yaml_cache;
 mod yaml_scan;
 mod yaml_visit;
 
