@@ -48,8 +48,16 @@ pub fn plan_build(
     request: &BuildRequest,
     set: &CompiledPolicySet,
 ) -> Result<CodespaceBuild, Refused> {
+    plan_judged(request, judgement(request, set))
+}
+
+/// [`plan_build`] for a request already judged, for callers that also show the judgement
+/// (preflight): the same plan, without judging twice.
+pub fn plan_judged(
+    request: &BuildRequest,
+    judgement: Judgement,
+) -> Result<CodespaceBuild, Refused> {
     let image = request.image.as_str().to_string();
-    let judgement = judgement(request, set);
     let mut log = request.log_so_far.clone();
     log.push(format!(
         "Resolving the dev container configuration of {}.",

@@ -1,6 +1,6 @@
 //! `POST /repos/{owner}/{repo}/codespaces/preflight`: what creating a codespace would do
-//! now, decided by the very code creation uses (`plan_build` over the org's compiled
-//! policies), with nothing created or recorded.
+//! now, decided by the very code creation uses (`judgement` and `plan_judged`, which make up
+//! `plan_build`, over the org's compiled policies), with nothing created or recorded.
 
 use std::collections::BTreeMap;
 
@@ -16,7 +16,7 @@ use crate::devcontainer::Sources;
 use crate::error::{ApiError, ErrorBody};
 use crate::names::Name;
 use crate::policy::{refusal_message, Judgement};
-use crate::provisioning::{judgement, plan_build};
+use crate::provisioning::{judgement, plan_judged};
 use crate::routes::policies::PolicyVerdictResponse;
 use crate::routes::ApiJson;
 use crate::state::AppState;
@@ -112,14 +112,15 @@ pub async fn preflight(
     let input = build_request(&state, &org, &repo, configured, billing, Vec::new());
     let set = state.store.policy_set(org.id).await?;
     let decision = set.decide(&input.repo_key, &input.image);
-    let judged = !matches!(judgement(&input, &set), Judgement::Exempt(_));
+    let judgement = judgement(&input, &set);
+    let judged = !matches!(judgement, Judgement::Exempt(_));
     let policies = if judged {
         PolicyVerdictResponse::all(&decision)
     } else {
         Vec::new()
     };
     let image_source = input.source.as_str();
-    let answer = match plan_build(&input, &set) {
+    let answer = match plan_judged(&input, judgement) {
         Ok(build) => PreflightResponse {
             outcome: if build.recovery_mode {
                 PreflightOutcome::Recovery
