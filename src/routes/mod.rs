@@ -109,6 +109,20 @@ pub fn openapi_yaml() -> Result<String, String> {
     openapi.to_yaml().map_err(|e| e.to_string())
 }
 
+/// The repository `name` of `org`, as a path names it: an invalid or unknown name is a 404.
+pub(crate) async fn repo_in(
+    state: &AppState,
+    org: &crate::store::Org,
+    name: &str,
+) -> Result<crate::store::Repo, ApiError> {
+    let name = crate::names::Name::parse(name).map_err(|_| ApiError::NotFound)?;
+    state
+        .store
+        .find_repo(org.id, &name)
+        .await?
+        .ok_or(ApiError::NotFound)
+}
+
 /// Unknown paths answer the contract's JSON error shape too.
 pub async fn not_found() -> ApiError {
     ApiError::NotFound

@@ -9,6 +9,7 @@ use crate::metrics::Outcome;
 use crate::names::Name;
 use crate::policy::{refusal_message, CompiledPolicySet, ImageRef, ImageSource, Refused};
 use crate::provisioning::{plan_build, BuildRequest};
+use crate::routes::repo_in;
 use crate::state::AppState;
 use crate::store::{BuildPlan, Codespace, Org, Repo, User};
 
@@ -139,10 +140,11 @@ pub(super) async fn find_repository(
     state: &AppState,
     full_name: &str,
 ) -> Result<(Org, Repo), ApiError> {
-    let (org, repo) = full_name.split_once('/').ok_or_else(|| {
+    let (org, repo_name) = full_name.split_once('/').ok_or_else(|| {
         ApiError::invalid("Codespace", "repository", "must be written as owner/name")
     })?;
-    let (Ok(org), Ok(repo)) = (Name::parse(org), Name::parse(repo)) else {
+    // Both halves must be names: a malformed one is the caller's 422, not an unknown 404.
+    let (Ok(org), Ok(_)) = (Name::parse(org), Name::parse(repo_name)) else {
         return Err(ApiError::invalid(
             "Codespace",
             "repository",
@@ -154,11 +156,7 @@ pub(super) async fn find_repository(
         .find_org(&org)
         .await?
         .ok_or(ApiError::NotFound)?;
-    let repo = state
-        .store
-        .find_repo(org.id, &repo)
-        .await?
-        .ok_or(ApiError::NotFound)?;
+    let repo = repo_in(state, &org, repo_name).await?;
     Ok((org, repo))
 }
 

@@ -18,7 +18,7 @@ use crate::names::Name;
 use crate::policy::{refusal_message, Judgement};
 use crate::provisioning::{judgement, plan_judged};
 use crate::routes::policies::PolicyVerdictResponse;
-use crate::routes::ApiJson;
+use crate::routes::{repo_in, ApiJson};
 use crate::state::AppState;
 use crate::store::{Org, Repo};
 
@@ -166,11 +166,6 @@ async fn find(
         }
         _ => authorize_org(state, caller, owner, OrgAccess::View).await?,
     };
-    let name = Name::parse(repo).map_err(|_| ApiError::NotFound)?;
-    let repo = state
-        .store
-        .find_repo(org.id, &name)
-        .await?
-        .ok_or(ApiError::NotFound)?;
+    let repo = repo_in(state, &org, repo).await?;
     Ok((org, repo))
 }

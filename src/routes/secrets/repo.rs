@@ -8,9 +8,8 @@ use super::answer::{PublicKeyResponse, RepoSecretRequest, SecretList, SecretResp
 use super::flow::{self, Scope};
 use crate::auth::{authorize_org, Caller, OrgAccess};
 use crate::error::{ApiError, ErrorBody};
-use crate::names::Name;
 use crate::registries::Level;
-use crate::routes::{ApiJson, Pagination};
+use crate::routes::{repo_in, ApiJson, Pagination};
 use crate::state::AppState;
 use crate::store::SecretOwner;
 
@@ -22,12 +21,7 @@ async fn scope(
     repo: &str,
 ) -> Result<Scope, ApiError> {
     let org = authorize_org(state, caller, org, OrgAccess::Manage).await?;
-    let name = Name::parse(repo).map_err(|_| ApiError::NotFound)?;
-    let repo = state
-        .store
-        .find_repo(org.id, &name)
-        .await?
-        .ok_or(ApiError::NotFound)?;
+    let repo = repo_in(state, &org, repo).await?;
     Ok(Scope {
         base: None,
         owner: SecretOwner {
