@@ -5,6 +5,8 @@
 
 use axum::http::StatusCode;
 use axum::Json;
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
 
 use super::answer::{PublicKeyResponse, PutBody, SecretList, SecretRepoList, SecretResponse};
 use crate::error::ApiError;
@@ -44,9 +46,13 @@ fn existing_name(raw: &str) -> Result<String, ApiError> {
     check_secret_name(raw).map_err(|_| ApiError::NotFound)
 }
 
-/// The owner's current key pair, created on first use.
-async fn level_key(state: &AppState, owner: &SecretOwner) -> Result<LevelKeyPair, ApiError> {
-    let stored = match state.store.current_level_key(owner).await? {
+/// The owner's current key pair as stored (its private key still encrypted), created on
+/// first use.
+async fn stored_level_key(
+    state: &AppState,
+    owner: &SecretOwner,
+) -> Result<StoredLevelKey, ApiError> {
+    Ok(match state.store.current_level_key(owner).await? {
         Some(stored) => stored,
         None => {
             let pair = LevelKeyPair::generate().map_err(internal)?;
@@ -68,7 +74,12 @@ async fn level_key(state: &AppState, owner: &SecretOwner) -> Result<LevelKeyPair
                 .await?
                 .ok_or_else(|| ApiError::Internal("level key vanished after insert".into()))?
         }
-    };
+    })
+}
+
+/// The owner's current key pair, its private key opened: only a PUT needs it.
+async fn level_key(state: &AppState, owner: &SecretOwner) -> Result<LevelKeyPair, ApiError> {
+    let stored = stored_level_key(state, owner).await?;
     let aad = private_key_aad(owner.level.as_str(), owner.id, &stored.key_id);
     let secret = state
         .master_key
@@ -81,10 +92,11 @@ pub async fn public_key(
     state: &AppState,
     scope: &Scope,
 ) -> Result<Json<PublicKeyResponse>, ApiError> {
-    let pair = level_key(state, &scope.owner).await?;
+    // The public half is stored in the clear: no private key is opened to show it.
+    let stored = stored_level_key(state, &scope.owner).await?;
     Ok(Json(PublicKeyResponse::new(
-        pair.key_id().to_string(),
-        pair.public_key_base64(),
+        stored.key_id,
+        STANDARD.encode(&stored.public_key),
     )))
 }
 
