@@ -87,6 +87,17 @@ impl Caller {
             )),
         }
     }
+
+    /// Opened secret values: the orchestrator alone, which injects them into codespaces;
+    /// not even a site admin reads them.
+    pub fn require_service_only(&self) -> Result<(), ApiError> {
+        match self {
+            Caller::Service => Ok(()),
+            _ => Err(ApiError::Forbidden(
+                "Must be the codespace orchestrator (a service token)",
+            )),
+        }
+    }
 }
 
 /// What an org route asks of its caller.

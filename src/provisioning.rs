@@ -1,10 +1,12 @@
-//! What a codespace is built from once the policy has spoken: the image, recovery mode and
-//! the creation log. Pure, so that creation and full rebuild share it exactly.
+//! What a codespace is built from once the policy has spoken: the image, recovery mode,
+//! its registries and the creation log. Pure, so that creation, full rebuild and preflight
+//! share it exactly.
 
 use crate::policy::{
     judge, refusal_message, CompiledPolicySet, ExemptImages, ImageRef, ImageSource, Judgement,
     Refused,
 };
+use crate::registries::{incomplete_lines, pull_line, Access, Pull};
 use crate::store::CodespaceBuild;
 
 /// Everything the decision needs besides the policy set, fixed before the transaction.
@@ -24,6 +26,8 @@ pub struct BuildRequest {
     pub compose_service: Option<String>,
     /// Lines already in the log (a rebuild keeps the codespace's history).
     pub log_so_far: Vec<String>,
+    /// How the configured and the recovery image would be pulled.
+    pub access: Access,
 }
 
 /// What the policies say of the request's image: the judgement [`plan_build`] acts on.
@@ -79,12 +83,23 @@ pub fn plan_judged(
             format!("No image is configured; using the default image '{image}'.")
         }
     });
+    let access = &request.access;
     let build = |image: String, recovery_mode: bool, log: Vec<String>| CodespaceBuild {
         billable_owner: request.billable_owner.clone(),
         image,
         image_source: request.source,
         recovery_mode,
         creation_log: log,
+        registries: access.registries.complete.clone(),
+    };
+    let recovery = request.recovery_image.clone();
+    // The recovery image's pull line and the line that starts it, in either recovery case.
+    let into_recovery = |log: &mut Vec<String>| {
+        log.extend(incomplete_lines(&access.registries));
+        log.push(pull_line(&recovery, &access.recovery));
+        log.push(format!(
+            "Creating the codespace container from the recovery image '{recovery}'."
+        ));
     };
     match judgement {
         Judgement::Allowed | Judgement::Exempt(_) => {
@@ -92,14 +107,19 @@ pub fn plan_judged(
                 Judgement::Exempt(reason) => format!("Organization policy not checked: {reason}."),
                 _ => format!("Base image '{image}' is allowed by the organization's policies."),
             });
+            if let Pull::Unpullable { reason } = &access.configured {
+                // Allowed, but not available to this codespace: recovery, and the last line says why.
+                into_recovery(&mut log);
+                log.push(reason.clone());
+                return Ok(build(recovery.clone(), true, log));
+            }
+            log.extend(incomplete_lines(&access.registries));
+            log.push(pull_line(&image, &access.configured));
             log.push(format!("Creating the codespace container from '{image}'."));
             Ok(build(image, false, log))
         }
         Judgement::Refused { policy_ids } if request.source == ImageSource::Dockerfile => {
-            let recovery = request.recovery_image.clone();
-            log.push(format!(
-                "Creating the codespace container from the recovery image '{recovery}'."
-            ));
+            into_recovery(&mut log);
             log.push(format!(
                 "{} The codespace is running in recovery mode on '{recovery}' (refused by policy {}).",
                 refusal_message(&image),
@@ -161,6 +181,7 @@ mod tests {
             recovery_image: "mcr.microsoft.com/devcontainers/base:ubuntu".into(),
             compose_service: None,
             log_so_far: vec!["earlier".into()],
+            access: Access::anonymous(),
         }
     }
 

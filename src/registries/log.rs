@@ -18,7 +18,14 @@ pub const ANONYMOUSLY: &str = "anonymously";
 /// The creation-log lines: one per incomplete triplet (in prefix order), then the pull
 /// line (for [`Pull::Unpullable`], the line that says why, which the caller puts last).
 pub fn log_lines(image: &str, registries: &Registries, pull: &Pull) -> Vec<String> {
-    let mut lines: Vec<String> = registries
+    let mut lines = incomplete_lines(registries);
+    lines.push(pull_line(image, pull));
+    lines
+}
+
+/// One line per incomplete triplet, in prefix order, naming the secrets it lacks.
+pub fn incomplete_lines(registries: &Registries) -> Vec<String> {
+    registries
         .incomplete
         .iter()
         .map(|incomplete| {
@@ -29,9 +36,7 @@ pub fn log_lines(image: &str, registries: &Registries, pull: &Pull) -> Vec<Strin
                 incomplete.missing.join(", ")
             )
         })
-        .collect();
-    lines.push(pull_line(image, pull));
-    lines
+        .collect()
 }
 
 /// The one line that says how `image` is pulled.

@@ -5,9 +5,10 @@
 //! repository, the user's role and the org's GitHub Container Registry packages, and opens
 //! only the `_SERVER` values [`registries`] asks for. [`reach`] applies the visibility and
 //! precedence rules, [`triplets`] groups `P_CONTAINER_REGISTRY_*` secrets, [`server`]
-//! compares registry hosts, [`pull`] decides how the image is pulled and [`log`] words the
-//! creation-log lines. [`names`] holds the rules for secret names.
+//! compares registry hosts, [`pull`] decides how the image is pulled, [`access`] does so
+//! for the configured and the recovery image, and [`log`] words the creation-log lines. [`names`] holds the rules for secret names.
 
+pub mod access;
 pub mod log;
 pub mod names;
 pub mod pull;
@@ -22,10 +23,11 @@ mod reach_tests;
 #[cfg(test)]
 mod server_tests;
 
-pub use log::log_lines;
+pub use access::{access, Access, Images};
+pub use log::{incomplete_lines, log_lines, pull_line};
 pub use names::{check_secret_name, MAX_SECRET_NAME_LEN};
-pub use pull::{pull, Package, Pull};
-pub use reach::{reaching, SecretEntry, Target};
+pub use pull::{ghcr_name, pull, Package, Pull};
+pub use reach::{reaching, reaching_by, SecretEntry, Target};
 pub use server::{image_registry, registry_of, same_registry, DOCKER_HUB};
 pub use triplets::{registries, Incomplete, Registries, Registry};
 

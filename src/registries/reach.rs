@@ -40,12 +40,23 @@ pub struct Target {
 /// not selected for this repository leaves the repository's secret of that name in place.
 /// Of two reaching candidates with the same name and level, the first one given is kept.
 pub fn reaching<'a>(candidates: &'a [SecretEntry], target: &Target) -> Vec<&'a SecretEntry> {
-    let mut by_name: BTreeMap<&str, &SecretEntry> = BTreeMap::new();
-    for candidate in candidates.iter().filter(|c| reaches(c, target)) {
+    reaching_by(candidates, |c| c, target)
+}
+
+/// [`reaching`] over records that each hold a [`SecretEntry`] (`entry` finds it), so a
+/// caller keeps what it read alongside (an owner id, an encrypted value).
+pub fn reaching_by<'a, T>(
+    candidates: &'a [T],
+    entry: impl Fn(&T) -> &SecretEntry,
+    target: &Target,
+) -> Vec<&'a T> {
+    let mut by_name: BTreeMap<&str, &T> = BTreeMap::new();
+    for candidate in candidates.iter().filter(|c| reaches(entry(c), target)) {
+        let secret = entry(candidate);
         by_name
-            .entry(candidate.name.as_str())
+            .entry(secret.name.as_str())
             .and_modify(|kept| {
-                if candidate.level.specificity_rank() < kept.level.specificity_rank() {
+                if secret.level.specificity_rank() < entry(*kept).level.specificity_rank() {
                     *kept = candidate;
                 }
             })

@@ -17,7 +17,7 @@ pub const PASSWORD_SUFFIX: &str = "_CONTAINER_REGISTRY_PASSWORD";
 const SUFFIXES: [&str; 3] = [SERVER_SUFFIX, USER_SUFFIX, PASSWORD_SUFFIX];
 
 /// A private registry available to a codespace; never carries the user or password.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Registry {
     /// The `_SERVER` value as stored.
     pub server: String,

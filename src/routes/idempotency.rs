@@ -69,7 +69,7 @@ impl IdempotencyHeaders {
     }
 
     /// Whose keys these are: the calling token, by its hash.
-    fn scope(&self) -> String {
+    pub fn scope(&self) -> String {
         let token = self
             .authorization
             .as_ref()
@@ -79,6 +79,11 @@ impl IdempotencyHeaders {
         hex::encode(hash_token(token))
     }
 }
+
+/// Marks a response whose answer `work` already stored under its key, in the same
+/// transaction as what it created, so that [`once`] does not store it again.
+#[derive(Debug, Clone, Copy)]
+pub struct AnswerStored;
 
 /// Runs `work` at most once per (token, key): the first answer is stored and replayed. A
 /// 5xx (an outage, say) is not stored, so that a retry after it does the work.
@@ -117,6 +122,9 @@ where
         }
     }
     let response = work().await;
+    if response.extensions().get::<AnswerStored>().is_some() {
+        return Ok(response);
+    }
     let status = response.status();
     if status.is_server_error() {
         if let Err(err) = state.store.abandon_idempotent(&scope, key).await {

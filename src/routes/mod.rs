@@ -96,6 +96,7 @@ pub fn bounded() -> OpenApiRouter<AppState> {
         .routes(routes!(codespaces::create_codespace))
         .routes(routes!(codespaces::get_codespace))
         .routes(routes!(codespaces::rebuild_codespace))
+        .routes(routes!(codespaces::secrets::codespace_secrets))
         .routes(routes!(codespaces::list_org_codespaces))
         .routes(routes!(codespaces::preflight::preflight))
         .routes(routes!(audit::audit_log))

@@ -4,6 +4,7 @@
 mod cache;
 mod listener;
 mod postgres;
+mod reach_store;
 mod reads;
 mod records;
 mod rows;
@@ -19,6 +20,7 @@ use async_trait::async_trait;
 
 pub use cache::PolicyCache;
 pub use postgres::PgStore;
+pub use reach_store::*;
 pub use records::*;
 pub use secret_store::*;
 pub use sqlite::SqliteStore;
@@ -107,6 +109,16 @@ pub struct NewCodespace {
     /// `org/repo`, as the answer shows it.
     pub repository: String,
     pub user: String,
+}
+
+/// The idempotency key a creation answers under: its answer (always a 201) is stored in the
+/// codespace's own transaction, so that no crash can leave a codespace without the answer a
+/// retry must replay.
+pub struct IdempotentAnswer<'a> {
+    pub scope: &'a str,
+    pub key: &'a str,
+    /// The answer's body for the codespace as written.
+    pub render: Box<dyn Fn(&Codespace) -> String + Send + Sync + 'a>,
 }
 
 /// Tokens and users, and the database's own health.
@@ -212,10 +224,12 @@ pub trait CodespaceStore: Send + Sync {
     /// the org's policy version and the write: a creation which starts after a policy edit
     /// was acknowledged sees it, and none is recorded under a policy older than the one in
     /// force at its commit.
+    /// With `answer`, the creation's idempotent answer is stored in the same transaction.
     async fn create_codespace(
         &self,
         new: NewCodespace,
         plan: BuildPlan<'_>,
+        answer: Option<IdempotentAnswer<'_>>,
     ) -> StoreResult<Result<Codespace, Refused>>;
     /// The same for a full rebuild of an existing codespace.
     async fn rebuild_codespace(
@@ -256,11 +270,14 @@ pub trait CodespaceStore: Send + Sync {
 
 /// Everything the service keeps, behind one object: each backend implements every part.
 pub trait Store:
-    AccessStore + OrgStore + PolicyStore + CodespaceStore + SecretStore + 'static
+    AccessStore + OrgStore + PolicyStore + CodespaceStore + SecretStore + ReachStore + 'static
 {
 }
 
-impl<T: AccessStore + OrgStore + PolicyStore + CodespaceStore + SecretStore + 'static> Store for T {}
+impl<T> Store for T where
+    T: AccessStore + OrgStore + PolicyStore + CodespaceStore + SecretStore + ReachStore + 'static
+{
+}
 
 /// Opens the store named by `database_url` and applies its migrations.
 pub async fn connect(database_url: &str, timeout: Duration) -> StoreResult<Arc<dyn Store>> {

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use crate::billing::{BillingMode, Role};
 use crate::names::Name;
 use crate::policy::{AllowedValue, ImageSource};
-use crate::registries::RepoVisibility;
+use crate::registries::{Registry, RepoVisibility};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TokenKind {
@@ -125,6 +125,7 @@ pub struct PolicyDraft {
 pub struct Codespace {
     pub id: String,
     pub org_id: i64,
+    pub repo_id: i64,
     /// `org/repo`.
     pub repository: String,
     pub user: String,
@@ -133,6 +134,8 @@ pub struct Codespace {
     pub image_source: ImageSource,
     pub recovery_mode: bool,
     pub creation_log: Vec<String>,
+    /// The registries its complete credential triplets made available when it was built.
+    pub registries: Vec<Registry>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -145,6 +148,7 @@ pub struct CodespaceBuild {
     pub image_source: ImageSource,
     pub recovery_mode: bool,
     pub creation_log: Vec<String>,
+    pub registries: Vec<Registry>,
 }
 
 /// Page of a list: `per_page` rows starting after `(page - 1) * per_page`.

@@ -7,7 +7,7 @@ use super::records::*;
 use super::{StoreError, StoreResult};
 use crate::billing::{BillingMode, Role};
 use crate::policy::ImageSource;
-use crate::registries::RepoVisibility;
+use crate::registries::{Registry, RepoVisibility};
 
 fn corrupt(what: &str, value: &str) -> StoreError {
     StoreError::Internal(format!("stored {what} '{value}' is not valid"))
@@ -138,6 +138,7 @@ fn parse_list(what: &str, json: &str) -> StoreResult<Vec<String>> {
 pub struct CodespaceRow {
     pub id: String,
     pub org_id: i64,
+    pub repo_id: i64,
     pub org_login: String,
     pub repo_name: String,
     pub user_login: String,
@@ -146,6 +147,7 @@ pub struct CodespaceRow {
     pub image_source: String,
     pub recovery_mode: bool,
     pub creation_log: String,
+    pub registries: String,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -157,9 +159,12 @@ impl TryFrom<CodespaceRow> for Codespace {
             .ok_or_else(|| corrupt("image source", &row.image_source))?;
         let creation_log = serde_json::from_str(&row.creation_log)
             .map_err(|_| corrupt("creation log", "(not a JSON array)"))?;
+        let registries = serde_json::from_str(&row.registries)
+            .map_err(|_| corrupt("registries", "(not a JSON array of registries)"))?;
         Ok(Self {
             id: row.id,
             org_id: row.org_id,
+            repo_id: row.repo_id,
             repository: format!("{}/{}", row.org_login, row.repo_name),
             user: row.user_login,
             billable_owner: row.billable_owner,
@@ -167,6 +172,7 @@ impl TryFrom<CodespaceRow> for Codespace {
             image_source,
             recovery_mode: row.recovery_mode,
             creation_log,
+            registries,
             created_at: row.created_at,
             updated_at: row.updated_at,
         })
@@ -177,6 +183,11 @@ impl TryFrom<CodespaceRow> for Codespace {
 pub fn encode_log(lines: &[String]) -> String {
     // A list of strings always serializes; the empty list stands in for the impossible.
     serde_json::to_string(lines).unwrap_or_else(|_| "[]".to_string())
+}
+
+/// A codespace's registries as the column stores them: a JSON array of server and prefix.
+pub fn encode_registries(registries: &[Registry]) -> String {
+    serde_json::to_string(registries).unwrap_or_else(|_| "[]".to_string())
 }
 
 #[derive(sqlx::FromRow)]

@@ -12,6 +12,7 @@ use utoipa::ToSchema;
 use crate::devcontainer::Sources;
 use crate::error::ApiError;
 use crate::routes::timestamp;
+use crate::registries::Registry;
 use crate::store::Codespace;
 
 #[derive(Deserialize, ToSchema)]
@@ -87,6 +88,23 @@ pub enum DevcontainerConfig {
     Text(String),
 }
 
+/// A private registry made available to the codespace by a complete triplet of secrets:
+/// its server as stored and the triplet's prefix, never the user or password.
+#[derive(Serialize, ToSchema, Clone)]
+pub struct RegistryResponse {
+    server: String,
+    secret_prefix: String,
+}
+
+impl From<&Registry> for RegistryResponse {
+    fn from(registry: &Registry) -> Self {
+        Self {
+            server: registry.server.clone(),
+            secret_prefix: registry.secret_prefix.clone(),
+        }
+    }
+}
+
 #[derive(Serialize, ToSchema)]
 pub struct CodespaceResponse {
     id: String,
@@ -99,6 +117,8 @@ pub struct CodespaceResponse {
     image_source: String,
     recovery_mode: bool,
     creation_log: Vec<String>,
+    /// The private registries its secrets made available when it was built.
+    registries: Vec<RegistryResponse>,
     created_at: String,
     updated_at: String,
 }
@@ -114,6 +134,7 @@ impl From<Codespace> for CodespaceResponse {
             image_source: codespace.image_source.as_str().to_string(),
             recovery_mode: codespace.recovery_mode,
             creation_log: codespace.creation_log,
+            registries: codespace.registries.iter().map(Into::into).collect(),
             created_at: timestamp(codespace.created_at),
             updated_at: timestamp(codespace.updated_at),
         }

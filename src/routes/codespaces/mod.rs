@@ -3,6 +3,8 @@
 
 mod answer;
 mod plan;
+mod reach;
+pub(crate) mod secrets;
 pub(crate) mod preflight;
 
 use axum::extract::{Path, State};
@@ -22,10 +24,10 @@ use crate::auth::{authorize_org, Caller, OrgAccess};
 use crate::error::{ApiError, ErrorBody};
 use crate::names::Name;
 use crate::provisioning::new_codespace_id;
-use crate::routes::idempotency::{self, IdempotencyHeaders};
+use crate::routes::idempotency::{self, AnswerStored, IdempotencyHeaders};
 use crate::routes::{ApiJson, ApiJsonBytes, Pagination};
 use crate::state::AppState;
-use crate::store::NewCodespace;
+use crate::store::{Codespace, IdempotentAnswer, NewCodespace};
 
 /// Creates a codespace if the org's policies allow its image.
 #[utoipa::path(post, path = "/codespaces", tag = "codespaces", request_body = CreateCodespace,
@@ -47,21 +49,35 @@ pub async fn create_codespace(
     ApiJsonBytes(request, bytes): ApiJsonBytes<CreateCodespace>,
 ) -> Result<Response, ApiError> {
     caller.require_codespaces_service()?;
-    let key = headers.key()?;
-    let work = || async { create(&state, request).await.into_response() };
-    match key {
-        None => Ok(work().await),
-        Some(key) => {
-            // The body parsed as `CreateCodespace`, so it is JSON.
-            let body: serde_json::Value = serde_json::from_slice(&bytes)
-                .map_err(|e| ApiError::invalid("Request", "body", e.to_string()))?;
-            let canonical = idempotency::canonical(&body);
-            idempotency::once(&state, &headers, &key, canonical.as_bytes(), work).await
-        }
-    }
+    let Some(key) = headers.key()? else {
+        return Ok(create(&state, request, None).await.into_response());
+    };
+    // The body parsed as `CreateCodespace`, so it is JSON.
+    let body: serde_json::Value = serde_json::from_slice(&bytes)
+        .map_err(|e| ApiError::invalid("Request", "body", e.to_string()))?;
+    let canonical = idempotency::canonical(&body);
+    let scope = headers.scope();
+    let work = || async {
+        let answer = IdempotentAnswer {
+            scope: &scope,
+            key: &key,
+            render: Box::new(|codespace: &Codespace| {
+                serde_json::to_string(&CodespaceResponse::from(codespace.clone()))
+                    .unwrap_or_default()
+            }),
+        };
+        create(&state, request, Some(answer)).await.into_response()
+    };
+    idempotency::once(&state, &headers, &key, canonical.as_bytes(), work).await
 }
 
-async fn create(state: &AppState, request: CreateCodespace) -> Result<Response, ApiError> {
+/// Creates the codespace; with `answer`, its 201 is stored under the idempotency key in the
+/// codespace's own transaction.
+async fn create(
+    state: &AppState,
+    request: CreateCodespace,
+    answer: Option<IdempotentAnswer<'_>>,
+) -> Result<Response, ApiError> {
     let user = Name::parse(&request.user)
         .map_err(|e| ApiError::invalid("Codespace", "user", e.to_string()))?;
     let known = state.store.find_user(&user).await?;
@@ -73,7 +89,7 @@ async fn create(state: &AppState, request: CreateCodespace) -> Result<Response, 
     let (org, repo) = find_repository(state, &request.repository).await?;
     let configured = configured_image(state, request.sources())?;
     let billing = billing_for(state, &org, &user, known.as_ref()).await?;
-    let plan_input = build_request(state, &org, &repo, configured, billing, Vec::new());
+    let plan_input = build_request(state, &org, &repo, configured, billing, Vec::new()).await?;
     let new = NewCodespace {
         id: new_codespace_id(),
         org_id: org.id,
@@ -83,10 +99,15 @@ async fn create(state: &AppState, request: CreateCodespace) -> Result<Response, 
     };
     let mut judged = Judged::default();
     let plan = plan_noting(plan_input, &mut judged);
-    match state.store.create_codespace(new, plan).await? {
+    let stored = answer.is_some();
+    match state.store.create_codespace(new, plan, answer).await? {
         Ok(codespace) => {
             log_decision(state, &org, &codespace, &judged);
-            Ok(codespace_answer(StatusCode::CREATED, codespace))
+            let mut response = codespace_answer(StatusCode::CREATED, codespace);
+            if stored {
+                response.extensions_mut().insert(AnswerStored);
+            }
+            Ok(response)
         }
         Err(refusal) => Err(refused(state, refusal, &org, &repo)),
     }
@@ -152,7 +173,7 @@ pub async fn rebuild_codespace(
     let billing = billing_for(&state, &org, &user, known.as_ref()).await?;
     let mut log = existing.creation_log;
     log.push("Full rebuild requested.".to_string());
-    let plan_input = build_request(&state, &org, &repo, configured, billing, log);
+    let plan_input = build_request(&state, &org, &repo, configured, billing, log).await?;
     let mut judged = Judged::default();
     let plan = plan_noting(plan_input, &mut judged);
     match state.store.rebuild_codespace(&id, plan).await? {

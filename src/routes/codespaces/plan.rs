@@ -9,9 +9,12 @@ use crate::metrics::Outcome;
 use crate::names::Name;
 use crate::policy::{refusal_message, CompiledPolicySet, ImageRef, ImageSource, Refused};
 use crate::provisioning::{plan_build, BuildRequest};
+use crate::registries::Images;
 use crate::routes::repo_in;
 use crate::state::AppState;
 use crate::store::{BuildPlan, Codespace, Org, Repo, User};
+
+use super::reach::{access_for, Holder};
 
 /// The 400 for an image the policy refuses, with the contract's exact message.
 pub(super) fn refused(state: &AppState, refusal: Refused, org: &Org, repo: &Repo) -> ApiError {
@@ -112,6 +115,15 @@ pub(super) fn configured_image(
     })
 }
 
+/// Who a codespace is for and who pays for it.
+pub(super) struct Billed {
+    pub billed_to_org: bool,
+    /// The org's login when it pays, the user's otherwise.
+    pub billable_owner: String,
+    /// The user and their role in the org, which decide the secrets that reach it.
+    pub holder: Holder,
+}
+
 /// Who pays: the org when its billing setting covers the user, the user otherwise. `known`
 /// is the user's record, if the user is known.
 pub(super) async fn billing_for(
@@ -119,7 +131,7 @@ pub(super) async fn billing_for(
     org: &Org,
     user: &Name,
     known: Option<&User>,
-) -> Result<(bool, String), ApiError> {
+) -> Result<Billed, ApiError> {
     let role = match known {
         Some(known) => state.store.role_of(org.id, known.id).await?,
         None => None,
@@ -132,7 +144,14 @@ pub(super) async fn billing_for(
     } else {
         user.to_string()
     };
-    Ok((billed, owner))
+    Ok(Billed {
+        billed_to_org: billed,
+        billable_owner: owner,
+        holder: Holder {
+            user_id: known.map(|u| u.id),
+            role,
+        },
+    })
 }
 
 /// Finds `org/repo`; an unknown one is a 404.
@@ -160,24 +179,31 @@ pub(super) async fn find_repository(
     Ok((org, repo))
 }
 
-pub(super) fn build_request(
+/// Everything the plan needs, with what reaches the codespace read from the store now.
+pub(super) async fn build_request(
     state: &AppState,
     org: &Org,
     repo: &Repo,
     configured: Configured,
-    (billed_to_org, billable_owner): (bool, String),
+    billed: Billed,
     log_so_far: Vec<String>,
-) -> BuildRequest {
-    BuildRequest {
+) -> Result<BuildRequest, ApiError> {
+    let images = Images {
+        configured: configured.image.as_str(),
+        recovery: &state.config.recovery_image,
+    };
+    let access = access_for(state, org, repo, billed.holder, images).await?;
+    Ok(BuildRequest {
         repository: format!("{}/{}", org.login, repo.name),
         repo_key: repo.name.to_ascii_lowercase(),
         image: configured.image,
         source: configured.source,
-        billed_to_org,
-        billable_owner,
+        billed_to_org: billed.billed_to_org,
+        billable_owner: billed.billable_owner,
         default_image: state.config.default_image.clone(),
         recovery_image: state.config.recovery_image.clone(),
         compose_service: configured.compose_service,
         log_so_far,
-    }
+        access,
+    })
 }

@@ -9,8 +9,10 @@ use axum::Json;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::answer::DevcontainerConfig;
-use super::plan::{billing_for, build_request, configured_image};
+use super::answer::{DevcontainerConfig, RegistryResponse};
+use super::plan::{billing_for, build_request, configured_image, Billed};
+use super::reach::Holder;
+use crate::billing::Role;
 use crate::auth::{authorize_org, Caller, OrgAccess};
 use crate::devcontainer::Sources;
 use crate::error::{ApiError, ErrorBody};
@@ -47,13 +49,6 @@ pub enum PreflightOutcome {
     Create,
     Refuse,
     Recovery,
-}
-
-/// A private registry made available to the codespace by a complete triplet of secrets.
-#[derive(Serialize, ToSchema)]
-pub struct RegistryResponse {
-    server: String,
-    secret_prefix: String,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -101,7 +96,16 @@ pub async fn preflight(
     };
     let configured = configured_image(&state, sources)?;
     let billing = match &request.user {
-        None => (true, org.login.clone()),
+        // No user: judged as a member's codespace billed to the org, so the org's and the
+        // repository's secrets reach it and no user's do.
+        None => Billed {
+            billed_to_org: true,
+            billable_owner: org.login.clone(),
+            holder: Holder {
+                user_id: None,
+                role: Some(Role::Member),
+            },
+        },
         Some(user) => {
             let user = Name::parse(user)
                 .map_err(|e| ApiError::invalid("Preflight", "user", e.to_string()))?;
@@ -109,7 +113,14 @@ pub async fn preflight(
             billing_for(&state, &org, &user, known.as_ref()).await?
         }
     };
-    let input = build_request(&state, &org, &repo, configured, billing, Vec::new());
+    let input = build_request(&state, &org, &repo, configured, billing, Vec::new()).await?;
+    let registries: Vec<RegistryResponse> = input
+        .access
+        .registries
+        .complete
+        .iter()
+        .map(RegistryResponse::from)
+        .collect();
     let set = state.store.policy_set(org.id).await?;
     let decision = set.decide(&input.repo_key, &input.image);
     let judgement = judgement(&input, &set);
@@ -131,7 +142,7 @@ pub async fn preflight(
             image_source,
             message: None,
             policies,
-            registries: Vec::new(),
+            registries: registries.clone(),
             creation_log: build.creation_log,
         },
         Err(refused) => PreflightResponse {
@@ -140,7 +151,7 @@ pub async fn preflight(
             image: refused.image,
             image_source,
             policies,
-            registries: Vec::new(),
+            registries,
             creation_log: refused.log,
         },
     };

@@ -27,18 +27,20 @@ macro_rules! impl_part {
                 E: sqlx::Executor<'e, Database = <$conn as sqlx::Connection>::Database>,
             {
                 let log = encode_log(&build.creation_log);
-                // Room for the eleven values up front: bound one by one, the arguments' buffer
+                let registries = encode_registries(&build.registries);
+                // Room for the twelve values up front: bound one by one, the arguments' buffer
                 // grew about nine times a creation.
                 let mut arguments =
                     <<$conn as sqlx::Connection>::Database as sqlx::Database>::Arguments::default();
                 let text = new.id.len() + new.user.len() + build.billable_owner.len()
-                    + build.image.len() + log.len();
-                sqlx::Arguments::reserve(&mut arguments, 11, text + 128);
+                    + build.image.len() + log.len() + registries.len();
+                sqlx::Arguments::reserve(&mut arguments, 12, text + 128);
                 let inserted = sqlx::query_with(
                     "WITH org AS (SELECT id FROM orgs WHERE id = $2 AND policy_version = $11) \
                      INSERT INTO codespaces (id, org_id, repo_id, user_login, billable_owner, \
-                     image, image_source, recovery_mode, creation_log, created_at, updated_at) \
-                     SELECT $1, org.id, $3, $4, $5, $6, $7, $8, $9, $10, $10 FROM org",
+                     image, image_source, recovery_mode, creation_log, created_at, updated_at, \
+                     registries) \
+                     SELECT $1, org.id, $3, $4, $5, $6, $7, $8, $9, $10, $10, $12 FROM org",
                     arguments,
                 )
                 .bind(&new.id)
@@ -52,10 +54,31 @@ macro_rules! impl_part {
                 .bind(log)
                 .bind(now)
                 .bind(version)
+                .bind(registries)
                 .execute(executor)
                 .await?
                 .rows_affected();
                 Ok(inserted == 1)
+            }
+        }
+
+        impl $store {
+            /// Stores a creation's 201 as its idempotency key's answer, in its transaction.
+            async fn store_answer(
+                conn: &mut $conn,
+                answer: &IdempotentAnswer<'_>,
+                codespace: &Codespace,
+            ) -> StoreResult<()> {
+                sqlx::query(
+                    "UPDATE idempotency_keys SET state = 'done', status = 201, response = $1 \
+                     WHERE scope = $2 AND key = $3",
+                )
+                .bind((answer.render)(codespace))
+                .bind(answer.scope)
+                .bind(answer.key)
+                .execute(&mut *conn)
+                .await?;
+                Ok(())
             }
         }
 
@@ -68,6 +91,7 @@ macro_rules! impl_part {
             Codespace {
                 id: new.id,
                 org_id: new.org_id,
+                repo_id: new.repo_id,
                 repository: new.repository,
                 user: new.user,
                 billable_owner: build.billable_owner,
@@ -75,6 +99,7 @@ macro_rules! impl_part {
                 image_source: build.image_source,
                 recovery_mode: build.recovery_mode,
                 creation_log: build.creation_log,
+                registries: build.registries,
                 created_at: now,
                 updated_at: now,
             }
@@ -86,13 +111,15 @@ macro_rules! impl_part {
                 &self,
                 new: NewCodespace,
                 mut plan: BuildPlan<'_>,
+                answer: Option<IdempotentAnswer<'_>>,
             ) -> StoreResult<Result<Codespace, Refused>> {
                 // Fast path: judge by the newest compiled set, and write only if the org's
                 // policy version is still that set's, checked in the very statement that
-                // inserts. One round trip, no transaction to hold.
+                // inserts. One round trip, no transaction to hold, unless an idempotent
+                // answer must commit with the codespace.
                 if let Some((version, set)) = self.cache.latest(new.org_id) {
                     match plan(&set) {
-                        Ok(build) => {
+                        Ok(build) if answer.is_none() => {
                             let now = Utc::now();
                             let written =
                                 Self::insert_codespace(&self.pool, &new, &build, now, version)
@@ -100,6 +127,19 @@ macro_rules! impl_part {
                             if written {
                                 return Ok(Ok(codespace_from(new, build, now)));
                             }
+                        }
+                        Ok(build) => {
+                            let now = Utc::now();
+                            let mut tx = self.pool.begin_with($begin).await?;
+                            if Self::insert_codespace(&mut *tx, &new, &build, now, version).await? {
+                                let codespace = codespace_from(new, build, now);
+                                if let Some(answer) = &answer {
+                                    Self::store_answer(&mut tx, answer, &codespace).await?;
+                                }
+                                tx.commit().await?;
+                                return Ok(Ok(codespace));
+                            }
+                            tx.rollback().await?;
                         }
                         Err(refused) => {
                             // Nothing is written: the refusal stands if the set is current.
@@ -127,8 +167,12 @@ macro_rules! impl_part {
                 if !Self::insert_codespace(&mut *tx, &new, &build, now, version).await? {
                     return Err(StoreError::Internal("the locked policy version moved".into()));
                 }
+                let codespace = codespace_from(new, build, now);
+                if let Some(answer) = &answer {
+                    Self::store_answer(&mut tx, answer, &codespace).await?;
+                }
                 tx.commit().await?;
-                Ok(Ok(codespace_from(new, build, now)))
+                Ok(Ok(codespace))
             }
 
             async fn rebuild_codespace(
@@ -147,7 +191,8 @@ macro_rules! impl_part {
                 };
                 sqlx::query(
                     "UPDATE codespaces SET billable_owner = $1, image = $2, image_source = $3, \
-                     recovery_mode = $4, creation_log = $5, updated_at = $6 WHERE id = $7",
+                     recovery_mode = $4, creation_log = $5, updated_at = $6, registries = $8 \
+                     WHERE id = $7",
                 )
                 .bind(&build.billable_owner)
                 .bind(&build.image)
@@ -156,6 +201,7 @@ macro_rules! impl_part {
                 .bind(encode_log(&build.creation_log))
                 .bind(Utc::now())
                 .bind(id)
+                .bind(encode_registries(&build.registries))
                 .execute(&mut *tx)
                 .await?;
                 let codespace = Self::fetch_codespace(&mut tx, id).await?;

@@ -27,6 +27,7 @@ pub(crate) mod codespaces;
 pub(crate) mod helpers;
 pub(crate) mod orgs;
 pub(crate) mod policies;
+pub(crate) mod reach;
 pub(crate) mod secret_helpers;
 pub(crate) mod secrets;
 
@@ -54,9 +55,9 @@ macro_rules! impl_sql_store {
         use $crate::store::rows::*;
         use $crate::store::*;
 
-        const CODESPACE_SELECT: &str = "SELECT c.id, c.org_id, o.login AS org_login, \
+        const CODESPACE_SELECT: &str = "SELECT c.id, c.org_id, c.repo_id, o.login AS org_login, \
             r.name AS repo_name, c.user_login, c.billable_owner, c.image, c.image_source, \
-            c.recovery_mode, c.creation_log, c.created_at, c.updated_at \
+            c.recovery_mode, c.creation_log, c.registries, c.created_at, c.updated_at \
             FROM codespaces c JOIN orgs o ON o.id = c.org_id JOIN repos r ON r.id = c.repo_id";
 
         const POLICY_COLUMNS: &str =
@@ -66,7 +67,7 @@ macro_rules! impl_sql_store {
         const JSON_ARRAY_AGG: &str = $json_array_agg;
 
         $crate::store::sql::impl_sql_store! {
-            @parts [helpers access orgs policies codespaces secret_helpers secrets]
+            @parts [helpers access orgs policies codespaces secret_helpers secrets reach]
             $store, $conn, $begin, $hold, $join, $update, $notify
         }
     };
