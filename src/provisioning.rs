@@ -264,3 +264,7 @@ mod tests {
         assert!(a[3..].bytes().all(|c| crockford.contains(&c)), "{a}");
     }
 }
+
+#[cfg(test)]
+#[path = "provisioning_access_tests.rs"]
+mod access_tests;

@@ -13,7 +13,8 @@ use tower::ServiceExt;
 use crate::backend_tests;
 use crate::helpers::TestApp;
 
-async fn scrape(app: &TestApp) -> String {
+/// The `/metrics` text.
+pub async fn scrape(app: &TestApp) -> String {
     let request = Request::get("/metrics").body(Body::empty()).unwrap();
     let response = app.router.clone().oneshot(request).await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);

@@ -3,7 +3,7 @@
 //! audit entry for every change.
 
 use axum::body::Body;
-use axum::http::{Request, StatusCode};
+use axum::http::{Method, Request, StatusCode};
 use base_image_policy::app::build_router;
 use base_image_policy::secrets::{private_key_aad, value_aad, LevelKeyPair};
 use serde_json::json;
@@ -69,6 +69,32 @@ backend_tests! {
         }
         answers.push(app.get(&format!("{ORG}/CANARY/repositories"), &owner).await);
         answers.push(app.get(&format!("{USER}/CANARY/repositories"), &mona).await);
+        // A codespace the canary reaches at every level: created idempotently (its answer
+        // is stored), rebuilt, shown, listed, previewed and read by the orchestrator.
+        let service = app.service_token().await;
+        let body = json!({ "repository": "octo-org/repo-a", "user": "mona",
+            "devcontainer": { "image": "node:18" } });
+        let created = app.request_with_headers(Method::POST, "/codespaces", Some(&service),
+            Some(body.clone()), &[("idempotency-key", "replay-key-1")]).await;
+        assert_eq!(created.status, StatusCode::CREATED, "{:?}", created.body);
+        let replayed = app.request_with_headers(Method::POST, "/codespaces", Some(&service),
+            Some(body), &[("idempotency-key", "replay-key-1")]).await;
+        assert_eq!(replayed.raw, created.raw);
+        let id = created.body["id"].as_str().unwrap().to_string();
+        answers.push(created);
+        answers.push(replayed);
+        answers.push(app.post(&format!("/codespaces/{id}/rebuild"), &service,
+            json!({ "full": true, "devcontainer": { "image": "node:18" } })).await);
+        answers.push(app.get(&format!("/codespaces/{id}"), &service).await);
+        answers.push(app.get("/orgs/octo-org/codespaces", &owner).await);
+        answers.push(app.post("/repos/octo-org/repo-a/codespaces/preflight", &service,
+            json!({ "user": "mona", "devcontainer": { "image": "node:18" } })).await);
+        let read = app.get(&format!("/codespaces/{id}/secrets"), &service).await;
+        assert_eq!(read.body["secrets"], json!([{ "name": "CANARY", "value": canary, "source": "user" }]),
+            "the orchestrator's read is the one answer that holds it");
+        let metrics = crate::metrics::scrape(&app).await;
+        assert!(metrics.contains("/codespaces/{id}/secrets"), "{metrics}");
+        assert!(!metrics.contains("canary"));
         let audit = app.get("/orgs/octo-org/audit-log?per_page=100", &owner).await;
         assert!(audit.body["entries"].as_array().unwrap().iter().any(|e| e["action"] == "secret.update"));
         answers.push(audit);
