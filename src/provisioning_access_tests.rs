@@ -48,7 +48,8 @@ fn a_pullable_image_is_pulled_then_created_and_keeps_its_registries() {
     assert_eq!(build.registries, registries().complete);
     let log = &build.creation_log;
     let n = log.len();
-    assert!(log[n - 3].contains("are incomplete and were not used: missing ACR_CONTAINER_REGISTRY_PASSWORD"));
+    assert!(log[n - 3]
+        .contains("are incomplete and were not used: missing ACR_CONTAINER_REGISTRY_PASSWORD"));
     assert_eq!(
         log[n - 2],
         "Pulling the image ghcr.io/octo-org/tools:1 from ghcr.io with the credentials in GH_CONTAINER_REGISTRY_*."

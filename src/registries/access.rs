@@ -103,11 +103,14 @@ mod tests {
             configured: "ghcr.io/octo-org/TOOLS:1",
             ..images
         };
-        let got = access(images, "octo-org", &target(), Registries::default(), &[private]);
-        assert!(
-            matches!(got.configured, Pull::Unpullable { .. }),
-            "{got:?}"
+        let got = access(
+            images,
+            "octo-org",
+            &target(),
+            Registries::default(),
+            &[private],
         );
+        assert!(matches!(got.configured, Pull::Unpullable { .. }), "{got:?}");
         assert_eq!(got.recovery, Pull::Anonymous);
     }
 }

@@ -15,10 +15,18 @@ const USER: &str = "/user/codespaces/secrets";
 /// A codespace of repo-a for mona, and its secrets path.
 async fn codespace(app: &TestApp) -> String {
     let service = app.service_token().await;
-    let created = app.create_codespace(&service, json!({ "repository": "octo-org/repo-a",
-        "user": "mona", "devcontainer": { "image": "node:18" } })).await;
+    let created = app
+        .create_codespace(
+            &service,
+            json!({ "repository": "octo-org/repo-a",
+        "user": "mona", "devcontainer": { "image": "node:18" } }),
+        )
+        .await;
     assert_eq!(created.status, StatusCode::CREATED, "{:?}", created.body);
-    format!("/codespaces/{}/secrets", created.body["id"].as_str().unwrap())
+    format!(
+        "/codespaces/{}/secrets",
+        created.body["id"].as_str().unwrap()
+    )
 }
 
 backend_tests! {

@@ -153,3 +153,40 @@ async fn on_sqlite_a_claimed_key_answers_409_and_an_outage_is_not_stored() {
     assert_eq!(after.status, StatusCode::CREATED, "the 503 was not stored");
     assert_eq!(count(&app).await, 1);
 }
+
+/// Without the HTTP layer's own store of the answer, so only the creation can have stored it.
+mod in_the_transaction {
+    use super::*;
+
+    crate::backend_tests! {
+        async fn the_answer_to_replay_is_stored_in_the_creation_itself(app) {
+            use base_image_policy::names::Name;
+            use base_image_policy::policy::ImageSource;
+            use base_image_policy::store::{CodespaceBuild, IdempotencyStart, IdempotentAnswer, NewCodespace};
+            arrange(&app).await;
+            let org = app.store.find_org(&Name::parse("octo-org").unwrap()).await.unwrap().unwrap();
+            let repo = app.store.find_repo(org.id, &Name::parse("repo-a").unwrap()).await.unwrap().unwrap();
+            let hash = [7u8; 32];
+            let day = Duration::from_secs(86_400);
+            let start = app.store.begin_idempotent("scope", "key-1", &hash, day, day).await.unwrap();
+            assert!(matches!(start, IdempotencyStart::Started));
+            let new = NewCodespace { id: "cs_01JD00000000000000000000ZZ".into(), org_id: org.id,
+                repo_id: repo.id, repository: "octo-org/repo-a".into(), user: "mona".into() };
+            let plan = Box::new(|_: &base_image_policy::policy::CompiledPolicySet| Ok(CodespaceBuild {
+                billable_owner: "octo-org".into(), image: "node:18".into(),
+                image_source: ImageSource::Image, recovery_mode: false,
+                creation_log: vec!["made".into()], registries: Vec::new() }));
+            let answer = IdempotentAnswer { scope: "scope", key: "key-1",
+                render: Box::new(|c: &base_image_policy::store::Codespace| format!("{{\"id\":\"{}\"}}", c.id)) };
+            let created = app.store.create_codespace(new, plan, Some(answer)).await.unwrap().unwrap();
+            // No finish_idempotent: had the process died here, a retry would still replay.
+            match app.store.begin_idempotent("scope", "key-1", &hash, day, day).await.unwrap() {
+                IdempotencyStart::Replay { status, body } => {
+                    assert_eq!(status, 201);
+                    assert_eq!(body, format!("{{\"id\":\"{}\"}}", created.id));
+                }
+                other => panic!("expected the stored answer, got {other:?}"),
+            }
+        }
+    }
+}

@@ -16,9 +16,21 @@ const USER: &str = "/user/codespaces/secrets";
 
 /// Puts `P_CONTAINER_REGISTRY_{SERVER,USER,PASSWORD}` at the org level, visible to all.
 async fn org_triplet(app: &TestApp, prefix: &str, server: &str) {
-    for (suffix, value) in [("SERVER", server), ("USER", "robot"), ("PASSWORD", "hunter2-pw")] {
+    for (suffix, value) in [
+        ("SERVER", server),
+        ("USER", "robot"),
+        ("PASSWORD", "hunter2-pw"),
+    ] {
         let name = format!("{prefix}_CONTAINER_REGISTRY_{suffix}");
-        let put = put_secret(app, ORG, &app.admin, &name, value, json!({ "visibility": "all" })).await;
+        let put = put_secret(
+            app,
+            ORG,
+            &app.admin,
+            &name,
+            value,
+            json!({ "visibility": "all" }),
+        )
+        .await;
         assert!(put.status.is_success(), "{:?}", put.body);
     }
 }

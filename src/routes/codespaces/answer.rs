@@ -11,8 +11,8 @@ use utoipa::ToSchema;
 
 use crate::devcontainer::Sources;
 use crate::error::ApiError;
-use crate::routes::timestamp;
 use crate::registries::Registry;
+use crate::routes::timestamp;
 use crate::store::Codespace;
 
 #[derive(Deserialize, ToSchema)]

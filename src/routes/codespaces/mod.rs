@@ -3,9 +3,9 @@
 
 mod answer;
 mod plan;
+pub(crate) mod preflight;
 mod reach;
 pub(crate) mod secrets;
-pub(crate) mod preflight;
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;

@@ -10,8 +10,7 @@ use crate::billing::Role;
 use crate::error::ApiError;
 use crate::registries::triplets::SERVER_SUFFIX;
 use crate::registries::{
-    access, ghcr_name, reaching_by, registries, Access, Images, Package, SecretEntry,
-    Target,
+    access, ghcr_name, reaching_by, registries, Access, Images, Package, SecretEntry, Target,
 };
 use crate::secrets::value_aad;
 use crate::state::AppState;
@@ -70,10 +69,14 @@ pub(super) async fn access_for(
     holder: Holder,
     images: Images<'_>,
 ) -> Result<Access, ApiError> {
-    let reaching = reaching_secrets(state, org, repo, holder, ValuesWanted::RegistryServers).await?;
+    let reaching =
+        reaching_secrets(state, org, repo, holder, ValuesWanted::RegistryServers).await?;
     // Only the servers are opened: they name the registries; users and passwords stay sealed.
     let mut servers: HashMap<&str, String> = HashMap::new();
-    for secret in reaching.iter().filter(|s| s.entry.name.ends_with(SERVER_SUFFIX)) {
+    for secret in reaching
+        .iter()
+        .filter(|s| s.entry.name.ends_with(SERVER_SUFFIX))
+    {
         if let Some(value) = open(state, secret)? {
             servers.insert(secret.entry.name.as_str(), value.as_str().to_owned());
         }
@@ -89,7 +92,13 @@ pub(super) async fn access_for(
             packages.push(package);
         }
     }
-    Ok(access(images, &org.login, &target(repo, holder), found, &packages))
+    Ok(access(
+        images,
+        &org.login,
+        &target(repo, holder),
+        found,
+        &packages,
+    ))
 }
 
 fn target(repo: &Repo, holder: Holder) -> Target {

@@ -32,7 +32,10 @@ pub struct CodespaceSecret {
     source: Level,
 }
 
-fn plain<S: serde::Serializer>(value: &Zeroizing<String>, serializer: S) -> Result<S::Ok, S::Error> {
+fn plain<S: serde::Serializer>(
+    value: &Zeroizing<String>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
     serializer.serialize_str(value)
 }
 
