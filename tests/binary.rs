@@ -9,7 +9,8 @@ use std::time::{Duration, Instant};
 mod process;
 
 use process::{
-    free_port, http, octo_org, service_token, start_on, token_in, wait_until_ready, CANARY_ADMIN,
+    free_port, fresh_postgres_url, http, octo_org, service_token, start_on, token_in,
+    wait_until_ready, CANARY_ADMIN,
 };
 
 const CANARY_BAD: &str = "bip_canarybadtoken0123456789abcdef";
@@ -126,35 +127,6 @@ fn a_full_run_logs_decisions_but_never_a_token_and_stops_on_sigterm() {
         );
     }
     assert!(!logs.to_ascii_lowercase().contains("authorization: bearer"));
-}
-
-/// A schema of its own on the test PostgreSQL (as `tests/api` finds it), as a URL.
-fn fresh_postgres_url() -> String {
-    let base = std::env::var("TEST_DATABASE_URL")
-        .ok()
-        .or_else(|| {
-            std::env::var("DATABASE_URL")
-                .ok()
-                .filter(|u| u.starts_with("postgres"))
-        })
-        .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/postgres".to_string());
-    let schema = format!("t_{}", &base_image_policy::tokens::generate_token()[4..20]);
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    runtime.block_on(async {
-        use sqlx::Connection;
-        let mut conn = sqlx::PgConnection::connect(&base)
-            .await
-            .unwrap_or_else(|e| panic!("PostgreSQL at {base}: {e}; run ./scripts/test"));
-        sqlx::query(&format!("CREATE SCHEMA {schema}"))
-            .execute(&mut conn)
-            .await
-            .unwrap();
-    });
-    let separator = if base.contains('?') { '&' } else { '?' };
-    format!("{base}{separator}options%5Bsearch_path%5D={schema}")
 }
 
 fn image(i: usize) -> String {

@@ -118,3 +118,32 @@ pub fn service_token(addr: SocketAddr) -> String {
     assert_eq!(status, 201, "{body}");
     token_in(&body)
 }
+
+/// A schema of its own on the test PostgreSQL (as `tests/api` finds it), as a URL.
+pub fn fresh_postgres_url() -> String {
+    let base = std::env::var("TEST_DATABASE_URL")
+        .ok()
+        .or_else(|| {
+            std::env::var("DATABASE_URL")
+                .ok()
+                .filter(|u| u.starts_with("postgres"))
+        })
+        .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/postgres".to_string());
+    let schema = format!("t_{}", &base_image_policy::tokens::generate_token()[4..20]);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        use sqlx::Connection;
+        let mut conn = sqlx::PgConnection::connect(&base)
+            .await
+            .unwrap_or_else(|e| panic!("PostgreSQL at {base}: {e}; run ./scripts/test"));
+        sqlx::query(&format!("CREATE SCHEMA {schema}"))
+            .execute(&mut conn)
+            .await
+            .unwrap();
+    });
+    let separator = if base.contains('?') { '&' } else { '?' };
+    format!("{base}{separator}options%5Bsearch_path%5D={schema}")
+}
