@@ -16,7 +16,10 @@ fn run_walkthrough(database_url: &str) {
     let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
     wait_until_ready(addr);
     let output = Command::new("python3")
-        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/examples/private_registry.py"))
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/docs/examples/private_registry.py"
+        ))
         .arg(format!("http://{addr}"))
         .arg(CANARY_ADMIN)
         .output()
@@ -27,7 +30,8 @@ fn run_walkthrough(database_url: &str) {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{stdout}\n{stderr}");
     assert!(
-        stdout.contains(r#"registries: [{"server": "octoacr.azurecr.io", "secret_prefix": "ACR"}]"#),
+        stdout
+            .contains(r#"registries: [{"server": "octoacr.azurecr.io", "secret_prefix": "ACR"}]"#),
         "{stdout}"
     );
     assert!(
@@ -37,8 +41,14 @@ fn run_walkthrough(database_url: &str) {
         ),
         "{stdout}"
     );
-    assert!(stdout.contains("the password is in no other answer"), "{stdout}");
-    assert!(!stdout.contains("acr-password"), "the script prints no value: {stdout}");
+    assert!(
+        stdout.contains("the password is in no other answer"),
+        "{stdout}"
+    );
+    assert!(
+        !stdout.contains("acr-password"),
+        "the script prints no value: {stdout}"
+    );
 }
 
 #[test]

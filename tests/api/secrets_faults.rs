@@ -75,7 +75,20 @@ async fn secrets_fail_closed(backend: Backend) {
     );
     let put = sealed_body(&app, ORG, &app.admin, "w", body.clone()).await;
     let mona = app.user_token("mona").await;
+    let service = app.service_token().await;
+    let creation = json!({ "repository": "octo-org/repo-a", "user": "mona",
+        "devcontainer": { "image": "node:18" } });
+    let created = app.create_codespace(&service, creation.clone()).await;
+    assert_eq!(created.status, StatusCode::CREATED);
+    let read = format!(
+        "/codespaces/{}/secrets",
+        created.body["id"].as_str().unwrap()
+    );
     let held = hold(&app).await;
+    // Creation reads the secrets that reach the codespace (PostgreSQL) and writes it
+    // (SQLite); the orchestrator's read reads them and writes its audit entry.
+    assert_unavailable(&app.create_codespace(&service, creation).await, "creation");
+    assert_unavailable(&app.get(&read, &service).await, "the orchestrator's read");
     let writes = [
         app.put(&format!("{ORG}/NEW"), &app.admin, Some(put.clone()))
             .await,
@@ -114,6 +127,8 @@ async fn secrets_fail_closed(backend: Backend) {
         ["KEPT"],
         "nothing stored while down"
     );
+    let listed = app.get("/orgs/octo-org/codespaces", &app.admin).await;
+    assert_eq!(listed.body["total_count"], 1, "no codespace created while down");
     assert_eq!(
         app.put(&format!("{ORG}/NEW"), &app.admin, Some(put))
             .await
