@@ -1,5 +1,6 @@
 //! Thin entry point: with no subcommand (or `serve`), configuration, telemetry, store,
-//! router, serve; `check` is the CI step (`base_image_policy::check`).
+//! router, serve; `check` is the CI step (`base_image_policy::check`); the two `rotate-*`
+//! commands are the operator's key rotations (`base_image_policy::rotation`).
 
 use std::process::ExitCode;
 
@@ -8,7 +9,7 @@ use base_image_policy::check::{self, CheckArgs};
 use base_image_policy::config::{redact_url, Config};
 use base_image_policy::master_key::load_master_key;
 use base_image_policy::state::AppState;
-use base_image_policy::{store, telemetry};
+use base_image_policy::{rotation, store, telemetry};
 use clap::{Parser, Subcommand};
 
 /// mimalloc (its version 3) rather than glibc's malloc: every request allocates many small
@@ -37,13 +38,68 @@ enum Command {
     /// would be refused or land in recovery mode, 2 if the check could not be made. The
     /// token comes from BIP_TOKEN.
     Check(CheckArgs),
+    /// Re-encrypt every stored secret value and level private key from the current master
+    /// key (SECRETS_KEY or SECRETS_KEY_FILE) to a new one (NEW_SECRETS_KEY or
+    /// NEW_SECRETS_KEY_FILE), in one transaction. Stop every replica first; start them
+    /// again with the new key.
+    RotateMasterKey,
+    /// Retire every level's secrets key pair: each level gets a new pair at its next
+    /// public-key request, and stored values stay readable.
+    RotateLevelKeys,
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Some(Command::Check(args)) => check::run(&args, std::env::var("BIP_TOKEN").ok()),
+        Some(Command::RotateMasterKey) => rotate(Rotation::MasterKey),
+        Some(Command::RotateLevelKeys) => rotate(Rotation::LevelKeys),
         None | Some(Command::Serve) => serve(),
+    }
+}
+
+enum Rotation {
+    MasterKey,
+    LevelKeys,
+}
+
+#[tokio::main]
+async fn rotate(which: Rotation) -> ExitCode {
+    match rotate_keys(which).await {
+        Ok(done) => {
+            println!("{done}");
+            ExitCode::SUCCESS
+        }
+        Err(err) => {
+            eprintln!("key rotation failed, nothing changed: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn rotate_keys(which: Rotation) -> Result<String, Box<dyn std::error::Error>> {
+    let config = Config::from_env()?;
+    let store = store::connect(&config.database_url, config.database_timeout).await?;
+    match which {
+        Rotation::MasterKey => {
+            let new = rotation::new_master_key(|name| std::env::var(name).ok())?;
+            let current = load_master_key(&config, store.as_ref()).await?;
+            let done = rotation::rotate_master_key(store.as_ref(), &current.key, &new).await?;
+            Ok(format!(
+                "Re-encrypted {} secret values and {} level private keys; the master key is now \
+                 {} (fingerprint). Start every replica with the new key.",
+                done.values,
+                done.private_keys,
+                new.fingerprint()
+            ))
+        }
+        Rotation::LevelKeys => {
+            let retired = rotation::rotate_level_keys(store.as_ref()).await?;
+            Ok(format!(
+                "Retired {retired} level key pairs; each level gets a new one at its next \
+                 public-key request."
+            ))
+        }
     }
 }
 

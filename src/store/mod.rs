@@ -2,6 +2,7 @@
 //! scheme: PostgreSQL in production, SQLite as the embedded default.
 
 mod cache;
+mod key_store;
 mod listener;
 mod postgres;
 mod reach_store;
@@ -19,6 +20,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 pub use cache::PolicyCache;
+pub use key_store::*;
 pub use postgres::PgStore;
 pub use reach_store::*;
 pub use records::*;
@@ -270,12 +272,26 @@ pub trait CodespaceStore: Send + Sync {
 
 /// Everything the service keeps, behind one object: each backend implements every part.
 pub trait Store:
-    AccessStore + OrgStore + PolicyStore + CodespaceStore + SecretStore + ReachStore + 'static
+    AccessStore
+    + OrgStore
+    + PolicyStore
+    + CodespaceStore
+    + SecretStore
+    + ReachStore
+    + KeyStore
+    + 'static
 {
 }
 
 impl<T> Store for T where
-    T: AccessStore + OrgStore + PolicyStore + CodespaceStore + SecretStore + ReachStore + 'static
+    T: AccessStore
+        + OrgStore
+        + PolicyStore
+        + CodespaceStore
+        + SecretStore
+        + ReachStore
+        + KeyStore
+        + 'static
 {
 }
 

@@ -128,7 +128,10 @@ async fn secrets_fail_closed(backend: Backend) {
         "nothing stored while down"
     );
     let listed = app.get("/orgs/octo-org/codespaces", &app.admin).await;
-    assert_eq!(listed.body["total_count"], 1, "no codespace created while down");
+    assert_eq!(
+        listed.body["total_count"], 1,
+        "no codespace created while down"
+    );
     assert_eq!(
         app.put(&format!("{ORG}/NEW"), &app.admin, Some(put))
             .await

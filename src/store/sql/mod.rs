@@ -25,6 +25,7 @@
 pub(crate) mod access;
 pub(crate) mod codespaces;
 pub(crate) mod helpers;
+pub(crate) mod keys;
 pub(crate) mod orgs;
 pub(crate) mod policies;
 pub(crate) mod reach;
@@ -67,7 +68,7 @@ macro_rules! impl_sql_store {
         const JSON_ARRAY_AGG: &str = $json_array_agg;
 
         $crate::store::sql::impl_sql_store! {
-            @parts [helpers access orgs policies codespaces secret_helpers secrets reach]
+            @parts [helpers access orgs policies codespaces secret_helpers secrets reach keys]
             $store, $conn, $begin, $hold, $join, $update, $notify
         }
     };
