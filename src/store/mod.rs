@@ -3,6 +3,8 @@
 
 mod cache;
 mod listener;
+mod package_rows;
+mod package_store;
 mod postgres;
 mod reads;
 mod records;
@@ -18,6 +20,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 pub use cache::PolicyCache;
+pub use package_store::*;
 pub use postgres::PgStore;
 pub use records::*;
 pub use secret_store::*;
@@ -256,11 +259,21 @@ pub trait CodespaceStore: Send + Sync {
 
 /// Everything the service keeps, behind one object: each backend implements every part.
 pub trait Store:
-    AccessStore + OrgStore + PolicyStore + CodespaceStore + SecretStore + 'static
+    AccessStore + OrgStore + PolicyStore + CodespaceStore + SecretStore + PackageStore + 'static
 {
 }
 
-impl<T: AccessStore + OrgStore + PolicyStore + CodespaceStore + SecretStore + 'static> Store for T {}
+impl<
+        T: AccessStore
+            + OrgStore
+            + PolicyStore
+            + CodespaceStore
+            + SecretStore
+            + PackageStore
+            + 'static,
+    > Store for T
+{
+}
 
 /// Opens the store named by `database_url` and applies its migrations.
 pub async fn connect(database_url: &str, timeout: Duration) -> StoreResult<Arc<dyn Store>> {

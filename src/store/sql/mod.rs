@@ -26,6 +26,7 @@ pub(crate) mod access;
 pub(crate) mod codespaces;
 pub(crate) mod helpers;
 pub(crate) mod orgs;
+pub(crate) mod packages;
 pub(crate) mod policies;
 pub(crate) mod secret_helpers;
 pub(crate) mod secrets;
@@ -66,7 +67,7 @@ macro_rules! impl_sql_store {
         const JSON_ARRAY_AGG: &str = $json_array_agg;
 
         $crate::store::sql::impl_sql_store! {
-            @parts [helpers access orgs policies codespaces secret_helpers secrets]
+            @parts [helpers access orgs policies codespaces secret_helpers secrets packages]
             $store, $conn, $begin, $hold, $join, $update, $notify
         }
     };
