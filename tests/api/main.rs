@@ -14,6 +14,8 @@ mod instances;
 mod metrics;
 mod openapi;
 mod orgs;
+mod packages;
+mod packages_faults;
 mod policies;
 mod races;
 mod secrets_faults;
