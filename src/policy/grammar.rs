@@ -36,6 +36,12 @@ pub(super) fn check_name(name: &str) -> Result<(), ImageRefError> {
         }
         _ => name,
     };
+    check_repository_path(path)
+}
+
+/// Checks a repository path with no domain, `path-component ("/" path-component)*`: also
+/// the grammar of a GitHub Container Registry package name (`team/app`).
+pub fn check_repository_path(path: &str) -> Result<(), ImageRefError> {
     path.split('/').try_for_each(check_path_component)
 }
 
@@ -189,6 +195,19 @@ mod tests {
         assert_eq!(
             check_path_component(""),
             Err(ImageRefError::EmptyPathComponent)
+        );
+    }
+
+    #[test]
+    fn a_repository_path_is_components_joined_by_slashes() {
+        assert_eq!(check_repository_path("team/app_1/x"), Ok(()));
+        assert_eq!(
+            check_repository_path("team//app"),
+            Err(ImageRefError::EmptyPathComponent)
+        );
+        assert_eq!(
+            check_repository_path("team/../app"),
+            Err(ImageRefError::InvalidPathComponent("..".to_owned()))
         );
     }
 

@@ -16,6 +16,7 @@ pub use allowed_value::{
     AllowedValue, AllowedValueError, MAX_ALLOWED_VALUES, MAX_ALLOWED_VALUE_LEN,
 };
 pub use enforcement::{judge, ExemptImages, ImageSource, Judgement, Refused};
+pub use grammar::check_repository_path;
 pub use image_ref::{ImageRef, ImageRefError, MAX_IMAGE_REF_LEN};
 pub use policy_set::{
     CompiledPolicySet, Decision, MatchedValue, PolicyRules, PolicyVerdict, Target,

@@ -10,6 +10,7 @@ mod idempotency;
 mod metrics;
 mod openapi;
 mod orgs;
+mod packages;
 mod policies;
 mod secrets;
 
@@ -101,6 +102,7 @@ pub fn bounded() -> OpenApiRouter<AppState> {
         .routes(routes!(codespaces::preflight::preflight))
         .routes(routes!(audit::audit_log))
         .merge(secrets::routes())
+        .merge(packages::routes())
 }
 
 /// The OpenAPI document the code describes; `openapi.yaml` must equal it.

@@ -11,6 +11,10 @@ use utoipa::openapi::{ContentBuilder, OpenApi, Ref, RefOr, ResponseBuilder};
 
 /// Org, repository and user names.
 pub const NAME_PATTERN: &str = "^[A-Za-z0-9._-]{1,100}$";
+/// GitHub Container Registry package names: OCI repository path components joined by `/`
+/// (at most 255 characters in all; a `/` travels percent-encoded in the path, `%2F`).
+pub const PACKAGE_NAME_PATTERN: &str =
+    "^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$";
 /// `Idempotency-Key`: 1 to 255 visible ASCII characters.
 pub const IDEMPOTENCY_KEY_PATTERN: &str = "^[!-~]{1,255}$";
 /// Codespace ids: `cs_` and a ULID.
@@ -92,6 +96,11 @@ fn constrain_path_parameters(operation: &mut Operation) {
                     .pattern(Some(NAME_PATTERN))
                     .min_length(Some(1))
                     .max_length(Some(100)),
+                "package_name" => ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .pattern(Some(PACKAGE_NAME_PATTERN))
+                    .min_length(Some(1))
+                    .max_length(Some(255)),
                 "id" => ObjectBuilder::new()
                     .schema_type(Type::String)
                     .pattern(Some(CODESPACE_ID_PATTERN)),

@@ -4,6 +4,8 @@
 mod cache;
 mod key_store;
 mod listener;
+mod package_rows;
+mod package_store;
 mod postgres;
 mod reach_store;
 mod reads;
@@ -21,6 +23,7 @@ use async_trait::async_trait;
 
 pub use cache::PolicyCache;
 pub use key_store::*;
+pub use package_store::*;
 pub use postgres::PgStore;
 pub use reach_store::*;
 pub use records::*;
@@ -279,6 +282,7 @@ pub trait Store:
     + SecretStore
     + ReachStore
     + KeyStore
+    + PackageStore
     + 'static
 {
 }
@@ -291,6 +295,7 @@ impl<T> Store for T where
         + SecretStore
         + ReachStore
         + KeyStore
+        + PackageStore
         + 'static
 {
 }

@@ -5,7 +5,7 @@
 use async_trait::async_trait;
 
 use super::StoreResult;
-use crate::registries::{Package, SecretEntry};
+use crate::registries::SecretEntry;
 
 /// Which encrypted values a read of candidate secrets carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,9 +40,6 @@ pub trait ReachStore: Send + Sync {
         repo_id: i64,
         values: ValuesWanted,
     ) -> StoreResult<Vec<CandidateSecret>>;
-    /// The org's GitHub Container Registry package `name` (compared lowercased), with the
-    /// repositories granted Codespaces access to it.
-    async fn find_package(&self, org_id: i64, name: &str) -> StoreResult<Option<Package>>;
     /// Records in the org's audit log that `actor` read the opened values of `names` for
     /// the codespace `codespace_id` (never the values).
     async fn record_secrets_read(

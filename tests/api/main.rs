@@ -15,6 +15,8 @@ mod instances;
 mod metrics;
 mod openapi;
 mod orgs;
+mod packages;
+mod packages_faults;
 mod policies;
 mod races;
 mod registries_reach;

@@ -27,6 +27,7 @@ pub(crate) mod codespaces;
 pub(crate) mod helpers;
 pub(crate) mod keys;
 pub(crate) mod orgs;
+pub(crate) mod packages;
 pub(crate) mod policies;
 pub(crate) mod reach;
 pub(crate) mod secret_helpers;
@@ -68,7 +69,7 @@ macro_rules! impl_sql_store {
         const JSON_ARRAY_AGG: &str = $json_array_agg;
 
         $crate::store::sql::impl_sql_store! {
-            @parts [helpers access orgs policies codespaces secret_helpers secrets reach keys]
+            @parts [helpers access orgs policies codespaces secret_helpers secrets reach keys packages]
             $store, $conn, $begin, $hold, $join, $update, $notify
         }
     };

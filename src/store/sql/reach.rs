@@ -66,39 +66,6 @@ macro_rules! impl_part {
                     .collect()
             }
 
-            async fn find_package(
-                &self,
-                org_id: i64,
-                name: &str,
-            ) -> StoreResult<Option<$crate::registries::Package>> {
-                let key = name.to_ascii_lowercase();
-                let row: Option<(i64, String, String, Option<i64>, bool)> = sqlx::query_as(
-                    "SELECT id, name, visibility, repo_id, inherit_access FROM packages \
-                     WHERE org_id = $1 AND name_key = $2",
-                )
-                .bind(org_id)
-                .bind(&key)
-                .fetch_optional(&self.pool)
-                .await?;
-                let Some((id, name, visibility, repo_id, inherit_access)) = row else {
-                    return Ok(None);
-                };
-                let granted_repo_ids: Vec<i64> =
-                    sqlx::query_scalar("SELECT repo_id FROM package_access WHERE package_id = $1")
-                        .bind(id)
-                        .fetch_all(&self.pool)
-                        .await?;
-                let visibility = $crate::registries::PackageVisibility::parse(&visibility)
-                    .ok_or_else(|| StoreError::Internal(format!("stored package visibility '{visibility}'")))?;
-                Ok(Some($crate::registries::Package {
-                    name,
-                    visibility,
-                    repo_id,
-                    inherit_access,
-                    granted_repo_ids,
-                }))
-            }
-
             async fn record_secrets_read(
                 &self,
                 org_id: i64,
