@@ -19,6 +19,7 @@ mod packages;
 mod packages_faults;
 mod policies;
 mod races;
+mod registries_ghcr;
 mod registries_reach;
 mod secrets_faults;
 mod secrets_flow;
