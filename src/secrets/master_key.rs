@@ -5,16 +5,15 @@
 //! share it. Its [`MasterKey::fingerprint`] is kept by the store, so a start with another
 //! key refuses to serve ([`MasterKey::verify_fingerprint`]) instead of failing row by row.
 //!
-//! Rotating the master key: start a one-off with the old and the new key, decrypt every
-//! stored private key and value with the old one and encrypt it with the new one, each
-//! under its own associated data ([`super::reencrypt`]), store the new fingerprint in the
-//! same transaction, then give every replica the new key.
+//! Rotating the master key (`base-image-policy rotate-master-key`, `crate::rotation`):
+//! every stored private key and value is decrypted with the old key and encrypted with the
+//! new one, each under its own associated data ([`super::reencrypt`]), and the new
+//! fingerprint is stored in the same transaction; then every replica gets the new key.
 //!
-//! Rotating a level key pair: a new pair becomes current and is what the public-key
-//! endpoint serves; the old private keys stay, encrypted, by `key_id`, so a value sealed
-//! for one of them can still be opened at PUT time. Values already stored are symmetric
-//! ciphertexts under the master key and do not depend on any level key pair, so a level
-//! rotation re-encrypts nothing.
+//! Rotating the level key pairs (`rotate-level-keys`): each level's pair is retired and a
+//! new one is made at its next public-key request; the old private keys stay, encrypted.
+//! Values already stored are symmetric ciphertexts under the master key and do not depend
+//! on any level key pair, so a level rotation re-encrypts nothing.
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;

@@ -25,6 +25,7 @@ mod secrets_faults;
 mod secrets_flow;
 mod secrets_master_key;
 mod secrets_repo_visibility;
+mod secrets_rotation;
 mod secrets_rules;
 mod secrets_storage;
 mod secrets_support;

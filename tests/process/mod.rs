@@ -49,20 +49,28 @@ pub fn start_on(database_url: &str, port: u16, log: &str, capture: bool) -> Chil
             Stdio::null()
         }
     };
-    Command::new(env!("CARGO_BIN_EXE_base-image-policy"))
+    service(database_url, port, SECRETS_KEY)
+        .env("RUST_LOG", log)
+        .stdout(output())
+        .stderr(output())
+        .spawn()
+        .expect("start the binary")
+}
+
+/// The binary's command with a clean environment: `database_url`, `port`, the master key
+/// `secrets_key` and the test's admin token; add a subcommand or more variables to it.
+pub fn service(database_url: &str, port: u16, secrets_key: &str) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_base-image-policy"));
+    command
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("DATABASE_URL", database_url)
         .env("LISTEN_ADDR", format!("127.0.0.1:{port}"))
         .env("ADMIN_TOKEN", CANARY_ADMIN)
-        .env("SECRETS_KEY", SECRETS_KEY)
+        .env("SECRETS_KEY", secrets_key)
         .env("DATABASE_TIMEOUT_MS", "10000")
-        .env("RUST_LOG", log)
-        .env("LOG_FORMAT", "json")
-        .stdout(output())
-        .stderr(output())
-        .spawn()
-        .expect("start the binary")
+        .env("LOG_FORMAT", "json");
+    command
 }
 
 pub fn wait_until_ready(addr: SocketAddr) {
