@@ -2,6 +2,8 @@
 //! repository's codespaces (with the encrypted values asked for), and the audit entry of
 //! the orchestrator's read of opened values.
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 
 use super::StoreResult;
@@ -20,8 +22,8 @@ pub enum ValuesWanted {
 /// A stored secret that may reach codespaces of one repository.
 #[derive(Debug, Clone)]
 pub struct CandidateSecret {
-    /// As resolution sees it; `selected_repo_ids` holds the repository when the secret
-    /// selects it, and is empty otherwise.
+    /// As resolution sees it; `selected_repo_ids` holds at least the repository when the
+    /// secret selects it.
     pub entry: SecretEntry,
     /// The id of its owner (user, repository or org), part of its value's associated data.
     pub owner_id: i64,
@@ -31,15 +33,17 @@ pub struct CandidateSecret {
 
 #[async_trait]
 pub trait ReachStore: Send + Sync {
-    /// The user's secrets (when `user_id` is known), the repository's and the org's, each
-    /// saying whether it selects the repository; in no particular order.
+    /// The user's secrets (when `user_id` is known), the repository's and the org's, in
+    /// lists of no particular order. With `RegistryServers` they come from the read cache
+    /// when it is current (a level's secrets, without any value but its registry servers',
+    /// encrypted); `All` always reads the database.
     async fn candidate_secrets(
         &self,
         user_id: Option<i64>,
         org_id: i64,
         repo_id: i64,
         values: ValuesWanted,
-    ) -> StoreResult<Vec<CandidateSecret>>;
+    ) -> StoreResult<Vec<Arc<Vec<CandidateSecret>>>>;
     /// Records in the org's audit log that `actor` read the opened values of `names` for
     /// the codespace `codespace_id` (never the values).
     async fn record_secrets_read(

@@ -17,7 +17,8 @@ use std::time::{Duration, Instant};
 
 use crate::billing::Role;
 use crate::policy::CompiledPolicySet;
-use crate::store::{Org, Repo, StoreResult, TokenRecord, User};
+use crate::registries::{Level, Package};
+use crate::store::{CandidateSecret, Org, Repo, StoreResult, TokenRecord, User};
 
 /// How long one heartbeat of the change listener keeps the cache trusted.
 pub const FRESHNESS: Duration = Duration::from_millis(1500);
@@ -35,6 +36,33 @@ pub struct Maps {
     pub repos: HashMap<(i64, String), Repo>,
     /// org id -> the compiled set of its current policies.
     pub sets: HashMap<i64, Arc<CompiledPolicySet>>,
+    /// (level, owner id) -> that owner's secrets with their selected repositories, and of
+    /// values only the registry servers', encrypted; at most `MAX_LEVELS` owners.
+    pub levels: HashMap<(Level, i64), Arc<Vec<CandidateSecret>>>,
+    /// (org id, lowercased package name) -> the org's package, `None` cached too.
+    pub packages: HashMap<(i64, String), Option<Package>>,
+}
+
+/// Most secret owners, and most packages, the cache holds: past it, it starts over, so a
+/// store of many thousands of repositories with secrets cannot grow the resident set.
+pub const MAX_LEVELS: usize = 512;
+
+impl Maps {
+    /// Keeps one owner's secrets, within the bound.
+    pub fn put_level(&mut self, key: (Level, i64), secrets: Arc<Vec<CandidateSecret>>) {
+        if self.levels.len() >= MAX_LEVELS {
+            self.levels.clear();
+        }
+        self.levels.insert(key, secrets);
+    }
+
+    /// Keeps what a package lookup found, within the bound.
+    pub fn put_package(&mut self, key: (i64, String), package: Option<Package>) {
+        if self.packages.len() >= MAX_LEVELS {
+            self.packages.clear();
+        }
+        self.packages.insert(key, package);
+    }
 }
 
 /// Proof of when a database read began; see `ReadCache::keep`.

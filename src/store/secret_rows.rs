@@ -2,10 +2,11 @@
 
 use chrono::{DateTime, Utc};
 
+use super::reach_store::CandidateSecret;
 use super::rows::RepoRow;
 use super::secret_store::{SecretOwner, SecretRecord, SecretRepo};
 use super::{StoreError, StoreResult};
-use crate::registries::OrgSecretVisibility;
+use crate::registries::{Level, OrgSecretVisibility, SecretEntry};
 
 #[derive(sqlx::FromRow)]
 pub struct SecretRow {
@@ -69,4 +70,45 @@ pub fn secret_snapshot(
         "visibility": visibility.map(OrgSecretVisibility::as_str),
         "repository_ids": repository_ids,
     })
+}
+
+/// A secret as resolution reads it: its selected repositories as a JSON array, and its
+/// value (encrypted) when the read asked for it.
+#[derive(sqlx::FromRow)]
+pub struct CandidateRow {
+    pub level: String,
+    pub owner_id: i64,
+    pub name: String,
+    pub visibility: Option<String>,
+    pub selected: String,
+    pub value: Option<Vec<u8>>,
+}
+
+impl TryFrom<CandidateRow> for CandidateSecret {
+    type Error = StoreError;
+    fn try_from(row: CandidateRow) -> StoreResult<Self> {
+        let level = Level::parse(&row.level)
+            .ok_or_else(|| StoreError::Internal(format!("stored secret level '{}'", row.level)))?;
+        let visibility = row
+            .visibility
+            .map(|raw| {
+                OrgSecretVisibility::parse(&raw).ok_or_else(|| {
+                    StoreError::Internal(format!("stored secret visibility '{raw}' is not valid"))
+                })
+            })
+            .transpose()?;
+        let selected_repo_ids = serde_json::from_str(&row.selected).map_err(|_| {
+            StoreError::Internal("stored secret repositories are not a list".into())
+        })?;
+        Ok(Self {
+            entry: SecretEntry {
+                level,
+                name: row.name,
+                visibility,
+                selected_repo_ids,
+            },
+            owner_id: row.owner_id,
+            value: row.value,
+        })
+    }
 }

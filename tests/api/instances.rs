@@ -128,3 +128,91 @@ crate::backend_tests! {
         assert_eq!(app.create_codespace(&service, body).await.status, StatusCode::CREATED);
     }
 }
+
+/// The registries a creation on `app` gives a codespace of repo-a for mona.
+async fn registries_of_a_creation(app: &TestApp, service: &str) -> serde_json::Value {
+    let created = app
+        .create_codespace(
+            service,
+            json!({ "repository": "octo-org/repo-a", "user": "mona",
+                "devcontainer": { "image": "octo.azurecr.io/app:1" } }),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{:?}", created.body);
+    created.body["registries"].clone()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_secret_change_on_one_instance_reaches_the_cached_secrets_of_the_other() {
+    use crate::secrets_support::put_secret;
+    let (first, second) = two_instances().await;
+    // Replicas share one master key.
+    let state = base_image_policy::state::AppState::with_master_key(
+        second.store.clone(),
+        (*second.state.config).clone(),
+        first.state.master_key.clone(),
+    );
+    let second = TestApp {
+        router: base_image_policy::app::build_router(state.clone()),
+        state,
+        ..second
+    };
+    first.octo_org().await;
+    let service = first.service_token().await;
+    let org = "/orgs/octo-org/codespaces/secrets";
+    for (suffix, value) in [
+        ("SERVER", "octo.azurecr.io"),
+        ("USER", "u"),
+        ("PASSWORD", "p"),
+    ] {
+        let name = format!("ACR_CONTAINER_REGISTRY_{suffix}");
+        put_secret(
+            &first,
+            org,
+            &first.admin,
+            &name,
+            value,
+            json!({ "visibility": "all" }),
+        )
+        .await;
+    }
+    let expected = json!([{ "server": "octo.azurecr.io", "secret_prefix": "ACR" }]);
+    for _ in 0..3 {
+        assert_eq!(
+            registries_of_a_creation(&second, &service).await,
+            expected,
+            "warms the cache"
+        );
+    }
+    let deleted = first
+        .delete(
+            &format!("{org}/ACR_CONTAINER_REGISTRY_PASSWORD"),
+            &first.admin,
+        )
+        .await;
+    assert_eq!(deleted.status, StatusCode::NO_CONTENT);
+    eventually("the deleted secret", async || {
+        registries_of_a_creation(&second, &service).await == json!([])
+    })
+    .await;
+    // A package created on one instance decides the other's next pull.
+    let put = first
+        .put(
+            "/orgs/octo-org/packages/container/tools",
+            &first.admin,
+            Some(json!({ "visibility": "private" })),
+        )
+        .await;
+    assert!(put.status.is_success());
+    eventually("the new package", async || {
+        let created = second
+            .create_codespace(
+                &service,
+                json!({ "repository": "octo-org/repo-a", "user": "mona",
+                "devcontainer": { "image": "ghcr.io/octo-org/tools:1" } }),
+            )
+            .await;
+        created.body["recovery_mode"] == true
+    })
+    .await;
+}

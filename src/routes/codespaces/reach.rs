@@ -3,6 +3,7 @@
 //! full rebuild, preflight and the orchestrator's read all come through here.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use zeroize::Zeroizing;
 
@@ -23,24 +24,33 @@ pub(super) struct Holder {
     pub role: Option<Role>,
 }
 
-/// The secrets that reach a codespace of `repo` for `holder`, one per name (the most
-/// specific level wins), sorted by name, each with the encrypted values `values` asks for.
-pub(super) async fn reaching_secrets(
+/// The candidate secrets for a codespace of `repo` for `holder`, level by level, with the
+/// encrypted values `values` asks for; [`reaching`] picks those that reach it.
+pub(super) async fn candidates(
     state: &AppState,
     org: &Org,
     repo: &Repo,
     holder: Holder,
     values: ValuesWanted,
-) -> Result<Vec<CandidateSecret>, ApiError> {
-    let candidates = state
+) -> Result<Vec<Arc<Vec<CandidateSecret>>>, ApiError> {
+    Ok(state
         .store
         .candidate_secrets(holder.user_id, org.id, repo.id, values)
-        .await?;
-    let target = target(repo, holder);
-    Ok(reaching_by(&candidates, |c| &c.entry, &target)
+        .await?)
+}
+
+/// Of the `levels`' candidates, those that reach a codespace of `repo` for `holder`, one per
+/// name (the most specific level wins), sorted by name.
+pub(super) fn reaching<'a>(
+    levels: &'a [Arc<Vec<CandidateSecret>>],
+    repo: &Repo,
+    holder: Holder,
+) -> Vec<&'a CandidateSecret> {
+    let all: Vec<&CandidateSecret> = levels.iter().flat_map(|level| level.iter()).collect();
+    reaching_by(&all, |c| &c.entry, &target(repo, holder))
         .into_iter()
-        .cloned()
-        .collect())
+        .copied()
+        .collect()
 }
 
 /// Opens a secret's stored value; `None` when the read did not carry it.
@@ -69,8 +79,8 @@ pub(super) async fn access_for(
     holder: Holder,
     images: Images<'_>,
 ) -> Result<Access, ApiError> {
-    let reaching =
-        reaching_secrets(state, org, repo, holder, ValuesWanted::RegistryServers).await?;
+    let levels = candidates(state, org, repo, holder, ValuesWanted::RegistryServers).await?;
+    let reaching = reaching(&levels, repo, holder);
     // Only the servers are opened: they name the registries; users and passwords stay sealed.
     let mut servers: HashMap<&str, String> = HashMap::new();
     for secret in reaching

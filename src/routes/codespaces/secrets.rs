@@ -12,7 +12,7 @@ use zeroize::Zeroizing;
 
 use super::answer::check_id;
 use super::plan::find_repository;
-use super::reach::{open, reaching_secrets, Holder};
+use super::reach::{candidates, open, reaching, Holder};
 use crate::auth::Caller;
 use crate::error::{ApiError, ErrorBody};
 use crate::names::Name;
@@ -70,9 +70,10 @@ pub async fn codespace_secrets(
         user_id: known.map(|u| u.id),
         role,
     };
-    let reaching = reaching_secrets(&state, &org, &repo, holder, ValuesWanted::All).await?;
+    let levels = candidates(&state, &org, &repo, holder, ValuesWanted::All).await?;
+    let reaching = reaching(&levels, &repo, holder);
     let mut secrets = Vec::with_capacity(reaching.len());
-    for secret in &reaching {
+    for secret in reaching {
         let value = open(&state, secret)?
             .ok_or_else(|| ApiError::Internal("a secret was read without its value".into()))?;
         secrets.push(CodespaceSecret {

@@ -66,7 +66,7 @@ macro_rules! impl_part {
                 .bind(new_fingerprint)
                 .execute(&mut *tx)
                 .await?;
-                tx.commit().await?;
+                self.commit_change(tx).await?;
                 let count = |n: usize| u64::try_from(n).unwrap_or(u64::MAX);
                 Ok(Rewrapped { values: count(values.len()), private_keys: count(keys.len()) })
             }

@@ -115,19 +115,29 @@ macro_rules! impl_part {
                 if name.len() > $crate::names::MAX_PACKAGE_NAME_LEN {
                     return Ok(None);
                 }
-                let row: Option<PullPackageRow> = sqlx::query_as(&format!(
-                    "SELECT p.name, p.visibility, p.repo_id, p.inherit_access, \
-                     COALESCE((SELECT \
-                             CAST({JSON_ARRAY_AGG}(pa.repo_id ORDER BY pa.repo_id) AS TEXT) \
-                         FROM package_access pa WHERE pa.package_id = p.id), '[]') \
-                         AS granted_repo_ids \
-                     FROM packages p WHERE p.org_id = $1 AND p.name_key = $2"
-                ))
-                .bind(org_id)
-                .bind(name.to_ascii_lowercase())
-                .fetch_optional(&self.pool)
-                .await?;
-                row.map(Package::try_from).transpose()
+                let key = (org_id, name.to_ascii_lowercase());
+                let read = async {
+                    let row: Option<PullPackageRow> = sqlx::query_as(&format!(
+                        "SELECT p.name, p.visibility, p.repo_id, p.inherit_access, \
+                         COALESCE((SELECT \
+                                 CAST({JSON_ARRAY_AGG}(pa.repo_id ORDER BY pa.repo_id) AS TEXT) \
+                             FROM package_access pa WHERE pa.package_id = p.id), '[]') \
+                             AS granted_repo_ids \
+                         FROM packages p WHERE p.org_id = $1 AND p.name_key = $2"
+                    ))
+                    .bind(org_id)
+                    .bind(&key.1)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                    row.map(Package::try_from).transpose()
+                };
+                self.reads
+                    .read_through(
+                        |maps| maps.packages.get(&key).cloned(),
+                        read,
+                        |maps, package| maps.put_package(key.clone(), package),
+                    )
+                    .await
             }
 
             async fn get_package(
@@ -153,7 +163,7 @@ macro_rules! impl_part {
                         && before.repo_id == write.repo_id
                         && before.inherit_access == write.inherit_access;
                     if unchanged {
-                        tx.commit().await?;
+                        self.commit_change(tx).await?;
                         return Ok((before.clone(), false));
                     }
                     sqlx::query(
@@ -174,7 +184,7 @@ macro_rules! impl_part {
                     (before.as_ref().map(package_snapshot), Some(package_snapshot(&after)));
                 Self::audit(&mut tx, Some(org_id), actor, action, before_snapshot, after_snapshot)
                     .await?;
-                tx.commit().await?;
+                self.commit_change(tx).await?;
                 Ok((after, before.is_none()))
             }
 
@@ -195,7 +205,7 @@ macro_rules! impl_part {
                     .await?;
                 let snapshot = Some(package_snapshot(&before));
                 Self::audit(&mut tx, Some(org_id), actor, "package.delete", snapshot, None).await?;
-                tx.commit().await?;
+                self.commit_change(tx).await?;
                 Ok(())
             }
 
@@ -249,7 +259,7 @@ macro_rules! impl_part {
                     )
                     .await?;
                 }
-                tx.commit().await?;
+                self.commit_change(tx).await?;
                 Ok(())
             }
         }

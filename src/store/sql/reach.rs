@@ -1,5 +1,6 @@
-//! What may reach a codespace, read in one statement, and the audit entry of the
-//! orchestrator's read of opened values.
+//! What may reach a codespace: each level's secrets (cached per owner, with only their
+//! registry servers' values, encrypted), or every value read fresh for the orchestrator;
+//! and the audit entry of the orchestrator's read of opened values.
 
 macro_rules! impl_part {
     (
@@ -11,6 +12,32 @@ macro_rules! impl_part {
         for_update = $update:literal,
         notify = $notify:literal $(,)?
     ) => {
+        impl $store {
+            /// One owner's secrets, with the selected repositories of each, from the database;
+            /// the values of all (`all_values`) or only of the registry servers.
+            async fn level_secrets(
+                &self,
+                level: Level,
+                owner_id: i64,
+                all_values: bool,
+            ) -> StoreResult<Vec<CandidateSecret>> {
+                let rows: Vec<CandidateRow> = sqlx::query_as(&format!(
+                    "SELECT s.level, s.owner_id, s.name, s.visibility, \
+                     COALESCE((SELECT CAST({JSON_ARRAY_AGG}(sr.repo_id ORDER BY sr.repo_id) AS TEXT) \
+                         FROM secret_repos sr WHERE sr.secret_id = s.id), '[]') AS selected, \
+                     CASE WHEN $3 OR s.name LIKE '%\\_CONTAINER\\_REGISTRY\\_SERVER' ESCAPE '\\' \
+                         THEN s.value END AS value \
+                     FROM secrets s WHERE s.level = $1 AND s.owner_id = $2"
+                ))
+                .bind(level.as_str())
+                .bind(owner_id)
+                .bind(all_values)
+                .fetch_all(&self.pool)
+                .await?;
+                rows.into_iter().map(CandidateSecret::try_from).collect()
+            }
+        }
+
         #[async_trait]
         impl ReachStore for $store {
             async fn candidate_secrets(
@@ -19,51 +46,29 @@ macro_rules! impl_part {
                 org_id: i64,
                 repo_id: i64,
                 values: ValuesWanted,
-            ) -> StoreResult<Vec<CandidateSecret>> {
-                // The unique (level, owner_id, name) index finds each level's rows; values
-                // other than registry servers stay in the database unless all are wanted.
-                let rows: Vec<(String, i64, String, Option<String>, bool, Option<Vec<u8>>)> =
-                    sqlx::query_as(
-                        "SELECT s.level, s.owner_id, s.name, s.visibility, \
-                         EXISTS (SELECT 1 FROM secret_repos sr \
-                             WHERE sr.secret_id = s.id AND sr.repo_id = $3) AS selected, \
-                         CASE WHEN $4 OR s.name LIKE '%\\_CONTAINER\\_REGISTRY\\_SERVER' ESCAPE '\\' \
-                             THEN s.value END AS value \
-                         FROM secrets s \
-                         WHERE (s.level = 'user' AND s.owner_id = $1) \
-                            OR (s.level = 'repository' AND s.owner_id = $3) \
-                            OR (s.level = 'organization' AND s.owner_id = $2)",
-                    )
-                    .bind(user_id)
-                    .bind(org_id)
-                    .bind(repo_id)
-                    .bind(values == ValuesWanted::All)
-                    .fetch_all(&self.pool)
-                    .await?;
-                rows.into_iter()
-                    .map(|(level, owner_id, name, visibility, selected, value)| {
-                        let level = Level::parse(&level).ok_or_else(|| {
-                            StoreError::Internal(format!("stored secret level '{level}'"))
-                        })?;
-                        let visibility = visibility
-                            .map(|raw| {
-                                OrgSecretVisibility::parse(&raw).ok_or_else(|| {
-                                    StoreError::Internal(format!("stored secret visibility '{raw}'"))
-                                })
-                            })
-                            .transpose()?;
-                        Ok(CandidateSecret {
-                            entry: $crate::registries::SecretEntry {
-                                level,
-                                name,
-                                visibility,
-                                selected_repo_ids: if selected { vec![repo_id] } else { Vec::new() },
-                            },
-                            owner_id,
-                            value,
-                        })
-                    })
-                    .collect()
+            ) -> StoreResult<Vec<Arc<Vec<CandidateSecret>>>> {
+                let owners = user_id
+                    .map(|id| (Level::User, id))
+                    .into_iter()
+                    .chain([(Level::Repository, repo_id), (Level::Organization, org_id)]);
+                let mut levels = Vec::with_capacity(3);
+                for key in owners {
+                    let secrets = match values {
+                        // Opened values are never kept in memory: read them now.
+                        ValuesWanted::All => Arc::new(self.level_secrets(key.0, key.1, true).await?),
+                        ValuesWanted::RegistryServers => {
+                            self.reads
+                                .read_through(
+                                    |maps| maps.levels.get(&key).cloned(),
+                                    async { Ok(Arc::new(self.level_secrets(key.0, key.1, false).await?)) },
+                                    |maps, secrets| maps.put_level(key, secrets),
+                                )
+                                .await?
+                        }
+                    };
+                    levels.push(secrets);
+                }
+                Ok(levels)
             }
 
             async fn record_secrets_read(

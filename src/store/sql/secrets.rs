@@ -13,7 +13,7 @@ macro_rules! impl_part {
         for_update = $update:literal,
         notify = $notify:literal $(,)?
     ) => {
-        use $crate::store::secret_rows::{secret_snapshot, SecretRepoRow, SecretRow};
+        use $crate::store::secret_rows::{secret_snapshot, CandidateRow, SecretRepoRow, SecretRow};
 
         const SECRET_COLUMNS: &str = "id, name, visibility, created_at, updated_at";
 
@@ -185,7 +185,7 @@ macro_rules! impl_part {
                 let action = if before.is_some() { "secret.update" } else { "secret.create" };
                 let created = before.is_none();
                 Self::audit(&mut tx, owner.org_id, actor, action, before, Some(after)).await?;
-                tx.commit().await?;
+                self.commit_change(tx).await?;
                 Ok(created)
             }
 
@@ -201,7 +201,7 @@ macro_rules! impl_part {
                     .await?;
                 let before = secret_snapshot(owner, name, visibility, &ids);
                 Self::audit(&mut tx, owner.org_id, actor, "secret.delete", Some(before), None).await?;
-                tx.commit().await?;
+                self.commit_change(tx).await?;
                 Ok(())
             }
 
@@ -274,7 +274,7 @@ macro_rules! impl_part {
                     )
                     .await?;
                 }
-                tx.commit().await?;
+                self.commit_change(tx).await?;
                 Ok(())
             }
         }
