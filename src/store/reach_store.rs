@@ -12,8 +12,9 @@ use crate::registries::SecretEntry;
 /// Which encrypted values a read of candidate secrets carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ValuesWanted {
-    /// Only the `P_CONTAINER_REGISTRY_SERVER` values: creation needs nothing else, so
-    /// nothing else is read or opened.
+    /// Only the registry triplets' secrets, and of their values only the
+    /// `P_CONTAINER_REGISTRY_SERVER` ones: creation needs nothing else, so nothing else is
+    /// read, kept or opened.
     RegistryServers,
     /// Every value: the orchestrator's read.
     All,
@@ -35,7 +36,7 @@ pub struct CandidateSecret {
 pub trait ReachStore: Send + Sync {
     /// The user's secrets (when `user_id` is known), the repository's and the org's, in
     /// lists of no particular order. With `RegistryServers` they come from the read cache
-    /// when it is current (a level's secrets, without any value but its registry servers',
+    /// when it is current (a level's registry secrets, with only the servers' values,
     /// encrypted); `All` always reads the database.
     async fn candidate_secrets(
         &self,

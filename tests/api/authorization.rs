@@ -40,6 +40,8 @@ enum Audience {
     OrgOwners,
     /// Service tokens and site admins.
     Orchestrator,
+    /// Service tokens alone (opened secret values).
+    ServiceOnly,
 }
 
 /// A resource a route consumes, made afresh before each call.
@@ -201,6 +203,48 @@ fn routes() -> Vec<Route> {
             Orchestrator,
             200,
         ),
+        route(
+            Method::GET,
+            "/codespaces/{codespace}/secrets",
+            None,
+            ServiceOnly,
+            200,
+        ),
+        route(
+            Method::GET,
+            "/orgs/octo-org/codespaces/secrets",
+            None,
+            OrgOwners,
+            200,
+        ),
+        route(
+            Method::GET,
+            "/repos/octo-org/repo-a/codespaces/secrets",
+            None,
+            OrgOwners,
+            200,
+        ),
+        route(
+            Method::PUT,
+            "/orgs/octo-org/packages/container/tools",
+            Some(json!({ "visibility": "public" })),
+            OrgOwners,
+            200,
+        ),
+        route(
+            Method::GET,
+            "/orgs/octo-org/packages/container/tools",
+            None,
+            OrgOwners,
+            200,
+        ),
+        route(
+            Method::PUT,
+            "/orgs/octo-org/packages/container/tools/codespaces-access/repo-a",
+            None,
+            OrgOwners,
+            204,
+        ),
     ];
     let mut delete_policy = route(
         Method::DELETE,
@@ -235,6 +279,8 @@ fn expected(audience: Audience, who: Who, success: StatusCode) -> StatusCode {
     match (audience, who) {
         (Audience::Anyone, _) => success,
         (_, NoToken | BadToken | RevokedToken) => StatusCode::UNAUTHORIZED,
+        (Audience::ServiceOnly, Service) => success,
+        (Audience::ServiceOnly, _) => StatusCode::FORBIDDEN,
         (_, SiteAdmin) => success,
         (Audience::SiteAdmins, _) => StatusCode::FORBIDDEN,
         (Audience::OrgMembers, Member | Owner) => success,
@@ -258,6 +304,15 @@ async fn arrange(app: &TestApp) -> Fixture {
     app.create_org("other-org").await;
     app.set_role("other-org", "rival", "owner").await;
     let policy = app.allow_org_wide("octo-org", &["*"]).await["id"].to_string();
+    // So that every PUT of it is an update (200).
+    let package = app
+        .put(
+            "/orgs/octo-org/packages/container/tools",
+            &app.admin,
+            Some(json!({ "visibility": "public" })),
+        )
+        .await;
+    assert_eq!(package.status, StatusCode::CREATED);
     let service = app.service_token().await;
     let codespace = app
         .create_codespace(

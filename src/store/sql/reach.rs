@@ -13,13 +13,14 @@ macro_rules! impl_part {
         notify = $notify:literal $(,)?
     ) => {
         impl $store {
-            /// One owner's secrets, with the selected repositories of each, from the database;
-            /// the values of all (`all_values`) or only of the registry servers.
+            /// One owner's secrets, with the selected repositories of each, from the database:
+            /// every secret with its value (`all`), or only the registry triplets' secrets
+            /// with only the servers' values, which is all a creation needs.
             async fn level_secrets(
                 &self,
                 level: Level,
                 owner_id: i64,
-                all_values: bool,
+                all: bool,
             ) -> StoreResult<Vec<CandidateSecret>> {
                 let rows: Vec<CandidateRow> = sqlx::query_as(&format!(
                     "SELECT s.level, s.owner_id, s.name, s.visibility, \
@@ -27,11 +28,14 @@ macro_rules! impl_part {
                          FROM secret_repos sr WHERE sr.secret_id = s.id), '[]') AS selected, \
                      CASE WHEN $3 OR s.name LIKE '%\\_CONTAINER\\_REGISTRY\\_SERVER' ESCAPE '\\' \
                          THEN s.value END AS value \
-                     FROM secrets s WHERE s.level = $1 AND s.owner_id = $2"
+                     FROM secrets s WHERE s.level = $1 AND s.owner_id = $2 \
+                     AND ($3 OR s.name LIKE '%\\_CONTAINER\\_REGISTRY\\_SERVER' ESCAPE '\\' \
+                         OR s.name LIKE '%\\_CONTAINER\\_REGISTRY\\_USER' ESCAPE '\\' \
+                         OR s.name LIKE '%\\_CONTAINER\\_REGISTRY\\_PASSWORD' ESCAPE '\\')"
                 ))
                 .bind(level.as_str())
                 .bind(owner_id)
-                .bind(all_values)
+                .bind(all)
                 .fetch_all(&self.pool)
                 .await?;
                 rows.into_iter().map(CandidateSecret::try_from).collect()
