@@ -101,8 +101,15 @@ pub fn plan_judged(
             "Creating the codespace container from the recovery image '{recovery}'."
         ));
     };
+    // Report-only policies never refuse; the log says what each would have done.
+    for reported in judgement.reported() {
+        log.push(format!(
+            "Report-only policy {} ('{}') would refuse base image '{image}'; it is not enforced.",
+            reported.id, reported.name
+        ));
+    }
     match judgement {
-        Judgement::Allowed | Judgement::Exempt(_) => {
+        Judgement::Allowed { .. } | Judgement::Exempt(_) => {
             log.push(match judgement {
                 Judgement::Exempt(reason) => format!("Organization policy not checked: {reason}."),
                 _ => format!("Base image '{image}' is allowed by the organization's policies."),
@@ -118,7 +125,7 @@ pub fn plan_judged(
             log.push(format!("Creating the codespace container from '{image}'."));
             Ok(build(image, false, log))
         }
-        Judgement::Refused { policy_ids } if request.source == ImageSource::Dockerfile => {
+        Judgement::Refused { policy_ids, .. } if request.source == ImageSource::Dockerfile => {
             into_recovery(&mut log);
             log.push(format!(
                 "{} The codespace is running in recovery mode on '{recovery}' (refused by policy {}).",
@@ -127,7 +134,7 @@ pub fn plan_judged(
             ));
             Ok(build(recovery, true, log))
         }
-        Judgement::Refused { policy_ids } => {
+        Judgement::Refused { policy_ids, .. } => {
             log.push(format!(
                 "{} (refused by policy {})",
                 refusal_message(&image),
@@ -165,6 +172,7 @@ mod tests {
             id: 4,
             name: "node".into(),
             target: Target::AllRepositories,
+            enforcement: Default::default(),
             base_images: Some(vec![AllowedValue::parse("node:*").unwrap()]),
         }])
     }

@@ -92,8 +92,42 @@ fn a_refused_image_is_refused_before_anything_is_pulled() {
         id: 1,
         name: "node".into(),
         target: crate::policy::Target::AllRepositories,
+        enforcement: Default::default(),
         base_images: Some(vec![crate::policy::AllowedValue::parse("node:*").unwrap()]),
     }]);
     let refused = plan_build(&request(access), &set).unwrap_err();
     assert!(!refused.log.iter().any(|l| l.starts_with("Pulling")));
+}
+
+#[test]
+fn a_report_only_policy_never_refuses_and_the_log_names_it() {
+    let set = CompiledPolicySet::compile(vec![
+        crate::policy::PolicyRules {
+            id: 3,
+            name: "Trial".into(),
+            target: crate::policy::Target::AllRepositories,
+            enforcement: crate::policy::Enforcement::Report,
+            base_images: Some(vec![crate::policy::AllowedValue::parse("node:*").unwrap()]),
+        },
+        crate::policy::PolicyRules {
+            id: 4,
+            name: "Open".into(),
+            target: crate::policy::Target::AllRepositories,
+            enforcement: crate::policy::Enforcement::Enforce,
+            base_images: Some(vec![
+                crate::policy::AllowedValue::parse("ghcr.io/*").unwrap()
+            ]),
+        },
+    ]);
+    let build = plan_build(&request(Access::anonymous()), &set).unwrap();
+    assert!(!build.recovery_mode, "report-only: created as configured");
+    assert!(build.creation_log.contains(
+        &"Report-only policy 3 ('Trial') would refuse base image 'ghcr.io/octo-org/tools:1'; it is not enforced."
+            .to_string()
+    ), "{:?}", build.creation_log);
+    let judged = judgement(&request(Access::anonymous()), &set);
+    assert_eq!(
+        judged.reported().iter().map(|r| r.id).collect::<Vec<_>>(),
+        [3]
+    );
 }

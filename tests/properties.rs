@@ -392,6 +392,7 @@ impl Spec {
         PolicyRules {
             id: self.id,
             name: format!("policy {}", self.id),
+            enforcement: Default::default(),
             target: match &self.repos {
                 None => Target::AllRepositories,
                 Some(repos) => Target::SelectedRepositories(repos.clone()),

@@ -81,6 +81,7 @@ pub fn policy_set(n: usize, per_policy: usize) -> CompiledPolicySet {
             id: i as i64 + 1,
             name: format!("Approved images {i}"),
             target: Target::AllRepositories,
+            enforcement: Default::default(),
             base_images: Some(parse_values(chunk)),
         })
         .collect();
@@ -96,6 +97,7 @@ pub fn uniform_policies(policies: usize, values_each: usize) -> CompiledPolicySe
             id: i as i64 + 1,
             name: format!("Approved images {i}"),
             target: Target::AllRepositories,
+            enforcement: Default::default(),
             base_images: Some(chunk.clone()),
         })
         .collect();
@@ -150,6 +152,7 @@ pub fn compile_raw(policies: &[RawPolicy]) -> CompiledPolicySet {
         .map(|p| PolicyRules {
             id: p.id,
             name: p.name.clone(),
+            enforcement: Default::default(),
             target: if p.all_repositories {
                 Target::AllRepositories
             } else {

@@ -27,6 +27,8 @@ pub enum Outcome {
     Allowed,
     Refused,
     Recovery,
+    /// Created as configured, but a report-only policy would have refused it.
+    WouldRefuse,
 }
 
 impl Outcome {
@@ -35,6 +37,7 @@ impl Outcome {
             Outcome::Allowed => "allowed",
             Outcome::Refused => "refused",
             Outcome::Recovery => "recovery",
+            Outcome::WouldRefuse => "would_refuse",
         }
     }
 }
@@ -94,7 +97,12 @@ impl Metrics {
         .expect("a valid metric definition");
         build.set(1);
         // Every outcome is shown from the start, at zero, so that a rate over it is defined.
-        for outcome in [Outcome::Allowed, Outcome::Refused, Outcome::Recovery] {
+        for outcome in [
+            Outcome::Allowed,
+            Outcome::Refused,
+            Outcome::Recovery,
+            Outcome::WouldRefuse,
+        ] {
             decisions.with_label_values(&[outcome.label()]);
         }
 

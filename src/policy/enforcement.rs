@@ -48,12 +48,33 @@ pub struct Refused {
 /// What the policy says of one codespace's image.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Judgement {
-    /// Every applicable policy allows it (or none applies to the repository).
-    Allowed,
+    /// Every applicable enforcing policy allows it (or none applies to the repository);
+    /// `reported` names the report-only policies that would have refused it.
+    Allowed { reported: Vec<ReportedBy> },
     /// The policy does not judge this codespace; the reason goes into the creation log.
     Exempt(&'static str),
-    /// At least one applicable policy refuses it.
-    Refused { policy_ids: Vec<i64> },
+    /// At least one applicable enforcing policy refuses it.
+    Refused {
+        policy_ids: Vec<i64>,
+        reported: Vec<ReportedBy>,
+    },
+}
+
+impl Judgement {
+    /// The report-only policies that would have refused the image.
+    pub fn reported(&self) -> &[ReportedBy] {
+        match self {
+            Self::Allowed { reported } | Self::Refused { reported, .. } => reported,
+            Self::Exempt(_) => &[],
+        }
+    }
+}
+
+/// A report-only policy that would have refused the image.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportedBy {
+    pub id: i64,
+    pub name: String,
 }
 
 /// The images the policy never judges, whatever the configuration says.
@@ -83,11 +104,22 @@ pub fn judge(
             "the codespace is not billed to the organization, so its policies do not apply",
         );
     }
-    let policy_ids = set.refused_by(repo_key, image);
-    if policy_ids.is_empty() {
-        Judgement::Allowed
+    let refusals = set.refusals(repo_key, image);
+    let reported = refusals
+        .reported
+        .iter()
+        .map(|&id| ReportedBy {
+            id,
+            name: set.policy_name(id).unwrap_or_default().to_owned(),
+        })
+        .collect();
+    if refusals.enforced.is_empty() {
+        Judgement::Allowed { reported }
     } else {
-        Judgement::Refused { policy_ids }
+        Judgement::Refused {
+            policy_ids: refusals.enforced,
+            reported,
+        }
     }
 }
 
@@ -107,6 +139,7 @@ mod tests {
             id: 9,
             name: "nothing".into(),
             target: Target::AllRepositories,
+            enforcement: Default::default(),
             base_images: Some(Vec::new()),
         }])
     }
@@ -128,7 +161,8 @@ mod tests {
         assert_eq!(
             judgement,
             Judgement::Refused {
-                policy_ids: vec![9]
+                policy_ids: vec![9],
+                reported: Vec::new(),
             }
         );
     }
@@ -179,6 +213,7 @@ mod tests {
             id: 1,
             name: "node".into(),
             target: Target::AllRepositories,
+            enforcement: Default::default(),
             base_images: Some(vec![AllowedValue::parse("node:*").unwrap()]),
         }]);
         let judgement = judge(
@@ -189,7 +224,12 @@ mod tests {
             true,
             EXEMPT,
         );
-        assert_eq!(judgement, Judgement::Allowed);
+        assert_eq!(
+            judgement,
+            Judgement::Allowed {
+                reported: Vec::new()
+            }
+        );
     }
 
     #[test]

@@ -15,11 +15,12 @@ mod prefix_trie;
 pub use allowed_value::{
     AllowedValue, AllowedValueError, MAX_ALLOWED_VALUES, MAX_ALLOWED_VALUE_LEN,
 };
-pub use enforcement::{judge, ExemptImages, ImageSource, Judgement, Refused};
+pub use enforcement::{judge, ExemptImages, ImageSource, Judgement, Refused, ReportedBy};
 pub use grammar::check_repository_path;
 pub use image_ref::{ImageRef, ImageRefError, MAX_IMAGE_REF_LEN};
 pub use policy_set::{
-    CompiledPolicySet, Decision, MatchedValue, PolicyRules, PolicyVerdict, Target,
+    CompiledPolicySet, Decision, Enforcement, MatchedValue, PolicyRules, PolicyVerdict, Refusals,
+    Target,
 };
 pub use prefix_trie::PrefixTrie;
 
@@ -48,6 +49,7 @@ mod tests {
             id: 1,
             name: "org".to_owned(),
             target: Target::AllRepositories,
+            enforcement: Default::default(),
             base_images: Some(vec![AllowedValue::parse("ghcr.io/octo-org/*").unwrap()]),
         }]);
         let image = ImageRef::parse("ghcr.io/octo-org/dev:1.2").unwrap();

@@ -11,7 +11,7 @@ use std::hash::{BuildHasher, RandomState};
 use hashbrown::hash_table::{Entry, HashTable};
 
 use crate::policy::allowed_value::AllowedValue;
-use crate::policy::policy_set::{MatchedValue, PolicyVerdict};
+use crate::policy::policy_set::{Enforcement, MatchedValue, PolicyVerdict};
 use crate::policy::prefix_trie::PrefixTrie;
 
 /// An image ready to be looked up: the text and its hash by the set's shared hasher.
@@ -34,6 +34,7 @@ impl<'a> Probe<'a> {
 pub(super) struct CompiledPolicy {
     id: i64,
     name: String,
+    enforcement: Enforcement,
     /// Exact values, hashed by the set's hasher (see [`Probe`]).
     exact: HashTable<Box<str>>,
     /// Prefix values without their trailing `*`.
@@ -44,6 +45,7 @@ impl CompiledPolicy {
     pub(super) fn new(
         id: i64,
         name: String,
+        enforcement: Enforcement,
         values: &[AllowedValue],
         hasher: &RandomState,
     ) -> Self {
@@ -65,6 +67,7 @@ impl CompiledPolicy {
         CompiledPolicy {
             id,
             name,
+            enforcement,
             exact,
             prefixes,
         }
@@ -72,6 +75,14 @@ impl CompiledPolicy {
 
     pub(super) fn id(&self) -> i64 {
         self.id
+    }
+
+    pub(super) fn name(&self) -> &str {
+        &self.name
+    }
+
+    pub(super) fn enforcement(&self) -> Enforcement {
+        self.enforcement
     }
 
     fn has_exact(&self, probe: &Probe<'_>) -> bool {
@@ -98,6 +109,7 @@ impl CompiledPolicy {
         PolicyVerdict {
             policy_id: self.id,
             policy_name: &self.name,
+            enforcement: self.enforcement,
             allowed: matched_value.is_some(),
             matched_value,
         }
@@ -113,7 +125,7 @@ mod tests {
             .iter()
             .map(|v| AllowedValue::parse(v).unwrap())
             .collect();
-        CompiledPolicy::new(7, "p".to_owned(), &values, &HASHER)
+        CompiledPolicy::new(7, "p".to_owned(), Enforcement::Enforce, &values, &HASHER)
     }
 
     static HASHER: std::sync::LazyLock<RandomState> = std::sync::LazyLock::new(RandomState::new);
@@ -192,7 +204,7 @@ mod tests {
             values
                 .push(AllowedValue::parse(&format!("registry.example.com/team{i:05}/*")).unwrap());
         }
-        let p = CompiledPolicy::new(1, "big".to_owned(), &values, &HASHER);
+        let p = CompiledPolicy::new(1, "big".to_owned(), Enforcement::Enforce, &values, &HASHER);
         assert_eq!(
             matched(&p, "registry.example.com/team49999/app:1").as_deref(),
             Some("registry.example.com/team49999/app:1")

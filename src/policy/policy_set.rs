@@ -18,6 +18,46 @@ pub enum Target {
     SelectedRepositories(Vec<String>),
 }
 
+/// Whether a policy refuses what it does not allow, or only reports that it would.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    Hash,
+    serde::Serialize,
+    serde::Deserialize,
+    utoipa::ToSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Enforcement {
+    /// It refuses (the default, and what every policy did before report-only existed).
+    #[default]
+    Enforce,
+    /// It never refuses; its verdicts are shown and counted as what it would have done.
+    Report,
+}
+
+impl Enforcement {
+    /// The wire word.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Enforce => "enforce",
+            Self::Report => "report",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "enforce" => Some(Self::Enforce),
+            "report" => Some(Self::Report),
+            _ => None,
+        }
+    }
+}
+
 /// One policy as stored, before compilation.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PolicyRules {
@@ -27,6 +67,8 @@ pub struct PolicyRules {
     pub name: String,
     /// Repositories the policy applies to.
     pub target: Target,
+    /// Whether it refuses, or only reports.
+    pub enforcement: Enforcement,
     /// Allowed base images; `None` means the policy does not constrain base
     /// images at all, while an empty list refuses every image.
     pub base_images: Option<Vec<AllowedValue>>,
@@ -37,21 +79,39 @@ pub struct PolicyRules {
 /// applicable policy, and with 64 policies the copies were most of its cost.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Decision<'a> {
-    /// True when every applicable policy allows the image (or none applies).
+    /// True when every applicable enforcing policy allows the image (or none applies).
     pub allowed: bool,
     /// One verdict per applicable policy, ordered by policy id.
     pub verdicts: Vec<PolicyVerdict<'a>>,
 }
 
 impl Decision<'_> {
-    /// Ids of the policies that refused the image, in ascending order.
+    /// Ids of the enforcing policies that refused the image, in ascending order.
     pub fn refusing_policy_ids(&self) -> Vec<i64> {
+        self.ids_refusing(Enforcement::Enforce)
+    }
+
+    /// Ids of the report-only policies that would have refused the image, ascending.
+    pub fn reporting_policy_ids(&self) -> Vec<i64> {
+        self.ids_refusing(Enforcement::Report)
+    }
+
+    fn ids_refusing(&self, enforcement: Enforcement) -> Vec<i64> {
         self.verdicts
             .iter()
-            .filter(|v| !v.allowed)
+            .filter(|v| !v.allowed && v.enforcement == enforcement)
             .map(|v| v.policy_id)
             .collect()
     }
+}
+
+/// The applicable policies that do not allow an image, by enforcement, each ascending.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Refusals {
+    /// Enforcing policies: the image is refused if any.
+    pub enforced: Vec<i64>,
+    /// Report-only policies that would have refused it.
+    pub reported: Vec<i64>,
 }
 
 /// What one applicable policy said about the image.
@@ -61,6 +121,8 @@ pub struct PolicyVerdict<'a> {
     pub policy_id: i64,
     /// The policy's name.
     pub policy_name: &'a str,
+    /// Whether it refuses or only reports.
+    pub enforcement: Enforcement,
     /// Whether this policy allows the image.
     pub allowed: bool,
     /// The allowed value that matched: an exact match if any, otherwise the longest
@@ -132,6 +194,7 @@ impl CompiledPolicySet {
             set.policies.push(CompiledPolicy::new(
                 rules.id,
                 rules.name,
+                rules.enforcement,
                 &values,
                 &set.hasher,
             ));
@@ -165,24 +228,46 @@ impl CompiledPolicySet {
             .map(|policy| policy.verdict(&probe))
             .collect();
         Decision {
-            allowed: verdicts.iter().all(|v| v.allowed),
+            allowed: verdicts
+                .iter()
+                .all(|v| v.allowed || v.enforcement == Enforcement::Report),
             verdicts,
         }
     }
 
-    /// The ids of the applicable policies that refuse `image`, ascending; empty when the
-    /// image is allowed. The creation path's form of [`CompiledPolicySet::decide`]: the
-    /// same rule, without building a verdict for every policy.
+    /// The ids of the applicable enforcing policies that refuse `image`, ascending; empty
+    /// when the image is allowed.
     pub fn refused_by(&self, repo_key: &str, image: &ImageRef) -> Vec<i64> {
+        self.refusals(repo_key, image).enforced
+    }
+
+    /// The applicable policies that do not allow `image`, enforcing and report-only. The
+    /// creation path's form of [`CompiledPolicySet::decide`]: the same rule, without
+    /// building a verdict for every policy.
+    pub fn refusals(&self, repo_key: &str, image: &ImageRef) -> Refusals {
         let probe = Probe::new(&self.hasher, image.as_str());
-        let mut refusing: Vec<i64> = self
+        let mut refusals = Refusals::default();
+        for policy in self
             .applicable(repo_key)
             .filter_map(|index| self.policies.get(index))
             .filter(|policy| !policy.allows(&probe))
-            .map(|policy| policy.id())
-            .collect();
-        refusing.sort_unstable();
-        refusing
+        {
+            match policy.enforcement() {
+                Enforcement::Enforce => refusals.enforced.push(policy.id()),
+                Enforcement::Report => refusals.reported.push(policy.id()),
+            }
+        }
+        refusals.enforced.sort_unstable();
+        refusals.reported.sort_unstable();
+        refusals
+    }
+
+    /// The name of the policy `id`, if it constrains base images.
+    pub fn policy_name(&self, id: i64) -> Option<&str> {
+        self.policies
+            .iter()
+            .find(|p| p.id() == id)
+            .map(|p| p.name())
     }
 
     /// Indices of the policies that apply to `repo_key`: the org-wide ones, then the ones
@@ -216,6 +301,7 @@ mod tests {
             id,
             name: format!("policy {id}"),
             target,
+            enforcement: Enforcement::Enforce,
             base_images,
         }
     }
@@ -348,5 +434,46 @@ mod tests {
     fn compiled_set_is_shareable_across_threads() {
         fn assert_send_sync<T: Send + Sync>() {}
         assert_send_sync::<CompiledPolicySet>();
+    }
+
+    #[test]
+    fn a_report_only_policy_is_listed_but_never_refuses() {
+        let report = PolicyRules {
+            enforcement: Enforcement::Report,
+            ..rules(2, Target::AllRepositories, Some(vec![]))
+        };
+        let enforce = rules(
+            1,
+            Target::AllRepositories,
+            Some(vec![AllowedValue::parse("node:*").unwrap()]),
+        );
+        let set = CompiledPolicySet::compile(vec![report, enforce]);
+        let node = ImageRef::parse("node:18").unwrap();
+        let decision = set.decide("app", &node);
+        assert!(decision.allowed, "only enforcing policies count");
+        assert_eq!(decision.verdicts.len(), 2);
+        assert_eq!(decision.verdicts[1].enforcement, Enforcement::Report);
+        assert!(!decision.verdicts[1].allowed);
+        assert_eq!(decision.refusing_policy_ids(), Vec::<i64>::new());
+        assert_eq!(decision.reporting_policy_ids(), [2]);
+        assert_eq!(
+            set.refusals("app", &node),
+            Refusals {
+                enforced: vec![],
+                reported: vec![2]
+            }
+        );
+        let python = ImageRef::parse("python:3").unwrap();
+        assert!(!set.decide("app", &python).allowed);
+        assert_eq!(
+            set.refusals("app", &python),
+            Refusals {
+                enforced: vec![1],
+                reported: vec![2]
+            }
+        );
+        assert_eq!(Enforcement::parse("report"), Some(Enforcement::Report));
+        assert_eq!(Enforcement::parse("Report"), None);
+        assert_eq!(Enforcement::default().as_str(), "enforce");
     }
 }

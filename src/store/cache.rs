@@ -39,6 +39,7 @@ pub fn compile_policies(policies: &[Policy]) -> Result<CompiledPolicySet, String
             id: policy.id,
             name: policy.name.clone(),
             target,
+            enforcement: policy.enforcement,
             base_images,
         });
     }

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 
 use crate::billing::{BillingMode, Role};
 use crate::names::Name;
-use crate::policy::{AllowedValue, ImageSource};
+use crate::policy::{AllowedValue, Enforcement, ImageSource};
 use crate::registries::{Registry, RepoVisibility};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -105,6 +105,7 @@ pub struct Policy {
     pub repositories: Vec<String>,
     /// `None`: the policy has no `base_images` constraint.
     pub base_images: Option<Vec<String>>,
+    pub enforcement: Enforcement,
     /// Bumped on every change; the ETag.
     pub version: i64,
     pub created_at: DateTime<Utc>,
@@ -118,6 +119,7 @@ pub struct PolicyDraft {
     pub target: PolicyTarget,
     pub repositories: Vec<Name>,
     pub base_images: Option<Vec<AllowedValue>>,
+    pub enforcement: Enforcement,
 }
 
 /// A stored codespace, as the API shows it.

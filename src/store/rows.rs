@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use super::records::*;
 use super::{StoreError, StoreResult};
 use crate::billing::{BillingMode, Role};
-use crate::policy::ImageSource;
+use crate::policy::{Enforcement, ImageSource};
 use crate::registries::{Registry, RepoVisibility};
 
 fn corrupt(what: &str, value: &str) -> StoreError {
@@ -96,6 +96,7 @@ pub struct PolicyRow {
     pub name: String,
     pub target: String,
     pub has_base_images: bool,
+    pub enforcement: String,
     pub version: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -117,12 +118,15 @@ impl PolicyRow {
         } else {
             None
         };
+        let enforcement = Enforcement::parse(&self.enforcement)
+            .ok_or_else(|| corrupt("enforcement", &self.enforcement))?;
         Ok(Policy {
             id: self.id,
             name: self.name,
             target,
             repositories,
             base_images,
+            enforcement,
             version: self.version,
             created_at: self.created_at,
             updated_at: self.updated_at,
@@ -222,6 +226,7 @@ pub fn policy_snapshot(policy: &Policy) -> serde_json::Value {
         "target": policy.target.as_str(),
         "repositories": policy.repositories,
         "base_images": policy.base_images,
+        "enforcement": policy.enforcement.as_str(),
     })
 }
 

@@ -21,6 +21,7 @@ mod policies;
 mod races;
 mod registries_ghcr;
 mod registries_reach;
+mod report_only;
 mod secrets_faults;
 mod secrets_flow;
 mod secrets_master_key;

@@ -319,8 +319,8 @@ backend_tests! {
 
         let verdict = evaluate(&app, "repo-a", "node:18").await;
         assert_eq!(verdict, json!({ "allowed": true, "policies": [
-            { "id": org_wide["id"], "name": "Org-wide images", "allowed": true, "matched_value": "node:*" },
-            { "id": scoped["id"], "name": "Repo A", "allowed": true, "matched_value": "node:18" },
+            { "id": org_wide["id"], "name": "Org-wide images", "enforcement": "enforce", "allowed": true, "matched_value": "node:*" },
+            { "id": scoped["id"], "name": "Repo A", "enforcement": "enforce", "allowed": true, "matched_value": "node:18" },
         ] }));
 
         // Listed only by the repository-scoped policy: the org-wide one still refuses it.

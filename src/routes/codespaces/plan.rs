@@ -7,8 +7,10 @@ use crate::devcontainer::{read_config, ConfiguredImage, Sources};
 use crate::error::ApiError;
 use crate::metrics::Outcome;
 use crate::names::Name;
-use crate::policy::{refusal_message, CompiledPolicySet, ImageRef, ImageSource, Refused};
-use crate::provisioning::{plan_build, BuildRequest};
+use crate::policy::{
+    refusal_message, CompiledPolicySet, ImageRef, ImageSource, Judgement, Refused,
+};
+use crate::provisioning::{judgement, plan_judged, BuildRequest};
 use crate::registries::Images;
 use crate::routes::repo_in;
 use crate::state::AppState;
@@ -30,6 +32,8 @@ pub(super) fn refused(state: &AppState, refusal: Refused, org: &Org, repo: &Repo
 pub(super) fn log_decision(state: &AppState, org: &Org, codespace: &Codespace, judged: &Judged) {
     let (outcome, counted) = if codespace.recovery_mode {
         ("recovery", Outcome::Recovery)
+    } else if !judged.reported_by.is_empty() {
+        ("would_refuse", Outcome::WouldRefuse)
     } else {
         ("allowed", Outcome::Allowed)
     };
@@ -37,7 +41,7 @@ pub(super) fn log_decision(state: &AppState, org: &Org, codespace: &Codespace, j
     tracing::info!(
         org = %org.login, repository = %codespace.repository, image = %judged.image,
         built_from = %codespace.image, image_source = codespace.image_source.as_str(), outcome,
-        policy_ids = ?judged.refused_by, "policy decision"
+        policy_ids = ?judged.refused_by, reported_by = ?judged.reported_by, "policy decision"
     );
 }
 
@@ -47,17 +51,20 @@ pub(super) fn log_decision(state: &AppState, org: &Org, codespace: &Codespace, j
 pub(super) struct Judged {
     image: String,
     refused_by: Vec<i64>,
+    /// The report-only policies that would have refused it.
+    reported_by: Vec<i64>,
 }
 
 /// The plan for the store's transaction, noting what it judged in `judged`.
 pub(super) fn plan_noting<'a>(input: BuildRequest, judged: &'a mut Judged) -> BuildPlan<'a> {
     Box::new(move |set: &CompiledPolicySet| {
         judged.image = input.image.as_str().to_string();
-        let planned = plan_build(&input, set);
-        if planned.as_ref().is_ok_and(|build| build.recovery_mode) {
-            judged.refused_by = set.refused_by(&input.repo_key, &input.image);
+        let judgement = judgement(&input, set);
+        judged.reported_by = judgement.reported().iter().map(|r| r.id).collect();
+        if let Judgement::Refused { policy_ids, .. } = &judgement {
+            judged.refused_by = policy_ids.clone();
         }
-        planned
+        plan_judged(&input, judgement)
     })
 }
 

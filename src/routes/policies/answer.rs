@@ -3,7 +3,7 @@
 use serde::{Serialize, Serializer};
 use utoipa::ToSchema;
 
-use crate::policy::{refusal_message, Decision, ImageRef, MatchedValue};
+use crate::policy::{refusal_message, Decision, Enforcement, ImageRef, MatchedValue};
 
 #[derive(Serialize, ToSchema)]
 pub struct EvaluateResponse<'a> {
@@ -19,6 +19,8 @@ pub struct EvaluateResponse<'a> {
 pub struct PolicyVerdictResponse<'a> {
     id: i64,
     name: &'a str,
+    /// A `report` policy never refuses: `allowed` at the top counts `enforce` ones only.
+    enforcement: Enforcement,
     allowed: bool,
     /// The allowed value that matched, as written.
     #[serde(serialize_with = "as_written")]
@@ -45,6 +47,7 @@ impl<'a> PolicyVerdictResponse<'a> {
             .map(|v| PolicyVerdictResponse {
                 id: v.policy_id,
                 name: v.policy_name,
+                enforcement: v.enforcement,
                 allowed: v.allowed,
                 matched_value: v.matched_value,
             })
@@ -63,7 +66,7 @@ fn as_written<S: Serializer>(value: &Option<MatchedValue<'_>>, out: S) -> Result
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::policy::{AllowedValue, CompiledPolicySet, PolicyRules, Target};
+    use crate::policy::{AllowedValue, CompiledPolicySet, Enforcement, PolicyRules, Target};
     use serde_json::json;
 
     fn set(values: &[&str]) -> CompiledPolicySet {
@@ -73,12 +76,14 @@ mod tests {
                 id: 1,
                 name: "Approved \"images\"".to_owned(),
                 target: Target::AllRepositories,
+                enforcement: Enforcement::Enforce,
                 base_images: Some(values.collect()),
             },
             PolicyRules {
                 id: 2,
                 name: "Nothing".to_owned(),
                 target: Target::AllRepositories,
+                enforcement: Enforcement::Enforce,
                 base_images: Some(vec![]),
             },
         ])
@@ -99,8 +104,8 @@ mod tests {
                 "allowed": false,
                 "message": refusal_message("ghcr.io/octo/dev:1"),
                 "policies": [
-                    {"id": 1, "name": "Approved \"images\"", "allowed": true, "matched_value": "ghcr.io/octo/*"},
-                    {"id": 2, "name": "Nothing", "allowed": false, "matched_value": null},
+                    {"id": 1, "name": "Approved \"images\"", "enforcement": "enforce", "allowed": true, "matched_value": "ghcr.io/octo/*"},
+                    {"id": 2, "name": "Nothing", "enforcement": "enforce", "allowed": false, "matched_value": null},
                 ],
             })
         );

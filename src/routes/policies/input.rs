@@ -6,7 +6,7 @@ use utoipa::ToSchema;
 
 use crate::error::FieldError;
 use crate::names::{is_label, Name};
-use crate::policy::{AllowedValue, MAX_ALLOWED_VALUES};
+use crate::policy::{AllowedValue, Enforcement, MAX_ALLOWED_VALUES};
 use crate::store::{Policy, PolicyDraft, PolicyTarget};
 
 /// At most this many repositories in one policy.
@@ -72,6 +72,10 @@ pub struct CreatePolicy {
     #[schema(max_items = 1000)]
     pub repositories: Option<Vec<String>>,
     pub constraints: Constraints,
+    /// `enforce` (the default) refuses what the policy does not allow; `report` only
+    /// reports what it would refuse.
+    #[serde(default)]
+    pub enforcement: Option<Enforcement>,
 }
 
 /// `PATCH /orgs/{org}/codespaces/policies/{policy_id}`: the fields given replace the stored ones.
@@ -88,6 +92,8 @@ pub struct UpdatePolicy {
     #[schema(max_items = 1000)]
     pub repositories: Option<Vec<String>>,
     pub constraints: Option<Constraints>,
+    #[serde(default)]
+    pub enforcement: Option<Enforcement>,
 }
 
 /// The parts of a request that can be checked without the stored policy.
@@ -177,7 +183,7 @@ fn check(
 /// Checks that the target and the repositories agree.
 fn finish(
     name: String,
-    target: PolicyTarget,
+    (target, enforcement): (PolicyTarget, Enforcement),
     repositories: Vec<Name>,
     base_images: Option<Vec<AllowedValue>>,
 ) -> Result<PolicyDraft, Vec<FieldError>> {
@@ -197,6 +203,7 @@ fn finish(
             target,
             repositories,
             base_images,
+            enforcement,
         }),
     }
 }
@@ -210,7 +217,7 @@ impl CreatePolicy {
         )?;
         finish(
             checked.name.unwrap_or_default(),
-            self.target.into(),
+            (self.target.into(), self.enforcement.unwrap_or_default()),
             checked.repositories.unwrap_or_default(),
             checked.base_images.flatten(),
         )
@@ -220,6 +227,7 @@ impl CreatePolicy {
 /// A validated patch, applied to the stored policy under the store's lock.
 pub struct CheckedPatch {
     target: Option<PolicyTarget>,
+    enforcement: Option<Enforcement>,
     checked: Checked,
 }
 
@@ -232,6 +240,7 @@ impl UpdatePolicy {
         )?;
         Ok(CheckedPatch {
             target: self.target.map(Into::into),
+            enforcement: self.enforcement,
             checked,
         })
     }
@@ -261,6 +270,7 @@ impl CheckedPatch {
             }),
         };
         let name = self.checked.name.unwrap_or_else(|| current.name.clone());
-        finish(name, target, repositories, base_images)
+        let enforcement = self.enforcement.unwrap_or(current.enforcement);
+        finish(name, (target, enforcement), repositories, base_images)
     }
 }

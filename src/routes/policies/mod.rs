@@ -16,7 +16,7 @@ pub use input::{BaseImages, Constraints, CreatePolicy, Target, UpdatePolicy};
 use crate::auth::{authorize_org, Caller, OrgAccess};
 use crate::error::{ApiError, ErrorBody};
 use crate::names::Name;
-use crate::policy::ImageRef;
+use crate::policy::{Enforcement, ImageRef};
 use crate::routes::{timestamp, ApiJson, Pagination};
 use crate::state::AppState;
 use crate::store::{Policy, StoreError};
@@ -28,6 +28,8 @@ pub struct PolicyResponse {
     target: Target,
     repositories: Vec<String>,
     constraints: Constraints,
+    /// `enforce` refuses what the policy does not allow; `report` only reports it.
+    enforcement: Enforcement,
     created_at: String,
     updated_at: String,
 }
@@ -44,6 +46,7 @@ impl From<Policy> for PolicyResponse {
                     .base_images
                     .map(|allowed_values| BaseImages { allowed_values }),
             },
+            enforcement: policy.enforcement,
             created_at: timestamp(policy.created_at),
             updated_at: timestamp(policy.updated_at),
         }

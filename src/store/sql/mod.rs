@@ -63,7 +63,7 @@ macro_rules! impl_sql_store {
             FROM codespaces c JOIN orgs o ON o.id = c.org_id JOIN repos r ON r.id = c.repo_id";
 
         const POLICY_COLUMNS: &str =
-            "id, name, target, has_base_images, version, created_at, updated_at";
+            "id, name, target, has_base_images, enforcement, version, created_at, updated_at";
 
         /// The aggregate that collects text values into a JSON array, `ORDER BY` allowed.
         const JSON_ARRAY_AGG: &str = $json_array_agg;

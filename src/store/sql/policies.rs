@@ -40,14 +40,15 @@ macro_rules! impl_part {
                 Self::policy_version(&mut tx, org_id, $update).await?;
                 let now = Utc::now();
                 let policy_id: i64 = sqlx::query_scalar(
-                    "INSERT INTO policies (org_id, name, target, has_base_images, created_at, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5, $5) RETURNING id",
+                    "INSERT INTO policies (org_id, name, target, has_base_images, created_at, updated_at, \
+                     enforcement) VALUES ($1, $2, $3, $4, $5, $5, $6) RETURNING id",
                 )
                 .bind(org_id)
                 .bind(&draft.name)
                 .bind(draft.target.as_str())
                 .bind(draft.base_images.is_some())
                 .bind(now)
+                .bind(draft.enforcement.as_str())
                 .fetch_one(&mut *tx)
                 .await?;
                 Self::write_policy_items(&mut tx, org_id, policy_id, draft).await?;
@@ -76,13 +77,14 @@ macro_rules! impl_part {
                 let draft = draft(&current)?;
                 sqlx::query(
                     "UPDATE policies SET name = $1, target = $2, has_base_images = $3, \
-                     version = version + 1, updated_at = $4 WHERE id = $5",
+                     version = version + 1, updated_at = $4, enforcement = $6 WHERE id = $5",
                 )
                 .bind(&draft.name)
                 .bind(draft.target.as_str())
                 .bind(draft.base_images.is_some())
                 .bind(Utc::now())
                 .bind(policy_id)
+                .bind(draft.enforcement.as_str())
                 .execute(&mut *tx)
                 .await?;
                 Self::write_policy_items(&mut tx, org_id, policy_id, &draft).await?;

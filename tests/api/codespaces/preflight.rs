@@ -19,7 +19,7 @@ backend_tests! {
         assert_eq!(create.body["image_source"], "image");
         assert!(create.body.get("message").is_none());
         assert_eq!(create.body["policies"], json!([{
-            "id": policy["id"], "name": "Org-wide images", "allowed": true, "matched_value": DEVCONTAINERS,
+            "id": policy["id"], "name": "Org-wide images", "enforcement": "enforce", "allowed": true, "matched_value": DEVCONTAINERS,
         }]));
         assert_eq!(create.body["registries"], json!([]));
         let log = create.body["creation_log"].as_array().unwrap();
