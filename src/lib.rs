@@ -16,6 +16,7 @@ pub mod names;
 pub mod policy;
 pub mod provisioning;
 pub mod registries;
+pub mod retention;
 pub mod rotation;
 pub mod routes;
 pub mod secrets;

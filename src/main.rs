@@ -9,7 +9,7 @@ use base_image_policy::check::{self, CheckArgs};
 use base_image_policy::config::{redact_url, Config};
 use base_image_policy::master_key::load_master_key;
 use base_image_policy::state::AppState;
-use base_image_policy::{rotation, store, telemetry};
+use base_image_policy::{retention, rotation, store, telemetry};
 use clap::{Parser, Subcommand};
 
 /// mimalloc (its version 3) rather than glibc's malloc: every request allocates many small
@@ -138,6 +138,7 @@ async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
     let listener = tokio::net::TcpListener::bind(config.listen_addr).await?;
     tracing::info!(addr = %listener.local_addr()?, "serving");
     let (drain_delay, header_read_timeout) = (config.drain_delay, config.header_read_timeout);
+    let pruning = retention::spawn_pruning(store.clone());
     let state = AppState::with_master_key(store, config, master_key.key);
     let router = app::build_router(state.clone());
     let shutdown = async move {
@@ -147,5 +148,6 @@ async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
         tokio::time::sleep(drain_delay).await;
     };
     app::serve(listener, router, header_read_timeout, shutdown).await?;
+    pruning.abort();
     Ok(())
 }

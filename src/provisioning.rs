@@ -3,8 +3,8 @@
 //! share it exactly.
 
 use crate::policy::{
-    judge, refusal_message, CompiledPolicySet, ExemptImages, ImageRef, ImageSource, Judgement,
-    Refused,
+    judge, refusal_message, CompiledPolicySet, DecisionNote, DecisionOutcome, ExemptImages,
+    ImageRef, ImageSource, Judgement, Refused,
 };
 use crate::registries::{incomplete_lines, pull_line, Access, Pull};
 use crate::store::CodespaceBuild;
@@ -84,13 +84,31 @@ pub fn plan_judged(
         }
     });
     let access = &request.access;
-    let build = |image: String, recovery_mode: bool, log: Vec<String>| CodespaceBuild {
-        billable_owner: request.billable_owner.clone(),
-        image,
+    // What the decision log keeps, for every codespace the policies judged.
+    let judged = !matches!(judgement, Judgement::Exempt(_));
+    let reported_by: Vec<i64> = judgement.reported().iter().map(|r| r.id).collect();
+    let note = |outcome: DecisionOutcome, refused_by: &[i64]| DecisionNote {
+        image: image.clone(),
         image_source: request.source,
-        recovery_mode,
-        creation_log: log,
-        registries: access.registries.complete.clone(),
+        outcome,
+        refused_by: refused_by.to_vec(),
+        reported_by: reported_by.clone(),
+    };
+    let build = |image: String, recovery_mode: bool, log: Vec<String>, refused_by: &[i64]| {
+        let outcome = if recovery_mode {
+            DecisionOutcome::Recovery
+        } else {
+            DecisionOutcome::Created
+        };
+        CodespaceBuild {
+            billable_owner: request.billable_owner.clone(),
+            decision: judged.then(|| note(outcome, refused_by)),
+            image,
+            image_source: request.source,
+            recovery_mode,
+            creation_log: log,
+            registries: access.registries.complete.clone(),
+        }
     };
     let recovery = request.recovery_image.clone();
     // The recovery image's pull line and the line that starts it, in either recovery case.
@@ -118,12 +136,12 @@ pub fn plan_judged(
                 // Allowed, but not available to this codespace: recovery, and the last line says why.
                 into_recovery(&mut log);
                 log.push(reason.clone());
-                return Ok(build(recovery.clone(), true, log));
+                return Ok(build(recovery.clone(), true, log, &[]));
             }
             log.extend(incomplete_lines(&access.registries));
             log.push(pull_line(&image, &access.configured));
             log.push(format!("Creating the codespace container from '{image}'."));
-            Ok(build(image, false, log))
+            Ok(build(image.clone(), false, log, &[]))
         }
         Judgement::Refused { policy_ids, .. } if request.source == ImageSource::Dockerfile => {
             into_recovery(&mut log);
@@ -132,7 +150,7 @@ pub fn plan_judged(
                 refusal_message(&image),
                 join_ids(&policy_ids)
             ));
-            Ok(build(recovery, true, log))
+            Ok(build(recovery.clone(), true, log, &policy_ids))
         }
         Judgement::Refused { policy_ids, .. } => {
             log.push(format!(
@@ -141,6 +159,7 @@ pub fn plan_judged(
                 join_ids(&policy_ids)
             ));
             Err(Refused {
+                decision: Box::new(note(DecisionOutcome::Refused, &policy_ids)),
                 image,
                 policy_ids,
                 log,

@@ -3,6 +3,7 @@
 //! The policy never judges the default or recovery image, nor a codespace the org does not
 //! pay for; everything else must pass every applicable policy.
 
+use super::decision::DecisionNote;
 use super::{CompiledPolicySet, ImageRef};
 
 /// Where a codespace's image came from.
@@ -41,6 +42,8 @@ pub struct Refused {
     /// The reference as written in the configuration.
     pub image: String,
     pub policy_ids: Vec<i64>,
+    /// What the decision log keeps of it (boxed: refusals are the rarer path).
+    pub decision: Box<DecisionNote>,
     /// The creation log up to the refusal, which a preflight shows.
     pub log: Vec<String>,
 }

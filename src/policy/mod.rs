@@ -5,6 +5,7 @@
 //! cheap to test; storage and transport live elsewhere.
 
 mod allowed_value;
+mod decision;
 mod enforcement;
 mod grammar;
 mod image_ref;
@@ -15,6 +16,7 @@ mod prefix_trie;
 pub use allowed_value::{
     AllowedValue, AllowedValueError, MAX_ALLOWED_VALUES, MAX_ALLOWED_VALUE_LEN,
 };
+pub use decision::{DecisionNote, DecisionOutcome};
 pub use enforcement::{judge, ExemptImages, ImageSource, Judgement, Refused, ReportedBy};
 pub use grammar::check_repository_path;
 pub use image_ref::{ImageRef, ImageRefError, MAX_IMAGE_REF_LEN};

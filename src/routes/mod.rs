@@ -4,6 +4,7 @@
 mod admin;
 mod audit;
 mod codespaces;
+mod decisions;
 mod extract;
 mod health;
 mod idempotency;
@@ -101,6 +102,7 @@ pub fn bounded() -> OpenApiRouter<AppState> {
         .routes(routes!(codespaces::list_org_codespaces))
         .routes(routes!(codespaces::preflight::preflight))
         .routes(routes!(audit::audit_log))
+        .routes(routes!(decisions::list_decisions))
         .merge(secrets::routes())
         .merge(packages::routes())
 }

@@ -64,3 +64,9 @@ super::sql::impl_sql_store! {
     notify = "SELECT pg_notify('base_image_policy_changes', '')",
     json_array_agg = "json_agg",
 }
+
+impl PgStore {
+    /// Whether one statement can insert a codespace and its decision (a data-modifying
+    /// `WITH`, which PostgreSQL has).
+    const DECISION_IN_STATEMENT: bool = true;
+}

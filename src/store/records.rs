@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 
 use crate::billing::{BillingMode, Role};
 use crate::names::Name;
-use crate::policy::{AllowedValue, Enforcement, ImageSource};
+use crate::policy::{AllowedValue, DecisionNote, Enforcement, ImageSource};
 use crate::registries::{Registry, RepoVisibility};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -151,6 +151,9 @@ pub struct CodespaceBuild {
     pub recovery_mode: bool,
     pub creation_log: Vec<String>,
     pub registries: Vec<Registry>,
+    /// For the decision log, written with the codespace; `None` when the policies did not
+    /// judge it (the default image, not billed to the org).
+    pub decision: Option<DecisionNote>,
 }
 
 /// Page of a list: `per_page` rows starting after `(page - 1) * per_page`.

@@ -3,10 +3,11 @@
 
 use chrono::{DateTime, Utc};
 
+use super::decision_store::DecisionEntry;
 use super::records::*;
 use super::{StoreError, StoreResult};
 use crate::billing::{BillingMode, Role};
-use crate::policy::{Enforcement, ImageSource};
+use crate::policy::{DecisionNote, DecisionOutcome, Enforcement, ImageSource};
 use crate::registries::{Registry, RepoVisibility};
 
 fn corrupt(what: &str, value: &str) -> StoreError {
@@ -187,6 +188,59 @@ impl TryFrom<CodespaceRow> for Codespace {
 pub fn encode_log(lines: &[String]) -> String {
     // A list of strings always serializes; the empty list stands in for the impossible.
     serde_json::to_string(lines).unwrap_or_else(|_| "[]".to_string())
+}
+
+/// Policy ids as a decision's columns store them: a JSON array.
+pub fn encode_ids(ids: &[i64]) -> String {
+    serde_json::to_string(ids).unwrap_or_else(|_| "[]".to_string())
+}
+
+/// The lowercased repository name of `org/repo`, by which decisions are filtered.
+pub fn repo_key(repository: &str) -> String {
+    repository
+        .split_once('/')
+        .map_or(repository, |(_, name)| name)
+        .to_ascii_lowercase()
+}
+
+/// A decision as the log's columns hold it.
+#[derive(sqlx::FromRow)]
+pub struct DecisionRow {
+    pub id: i64,
+    pub at: DateTime<Utc>,
+    pub repository: String,
+    pub user_login: String,
+    pub image: String,
+    pub image_source: String,
+    pub outcome: String,
+    pub refused_by: String,
+    pub reported_by: String,
+    pub codespace_id: Option<String>,
+}
+
+impl TryFrom<DecisionRow> for DecisionEntry {
+    type Error = StoreError;
+    fn try_from(row: DecisionRow) -> StoreResult<Self> {
+        let ids = |what, json: &str| -> StoreResult<Vec<i64>> {
+            serde_json::from_str(json).map_err(|_| corrupt(what, "(not a JSON array of ids)"))
+        };
+        Ok(Self {
+            id: row.id,
+            at: row.at,
+            repository: row.repository,
+            user: row.user_login,
+            note: DecisionNote {
+                image: row.image,
+                image_source: ImageSource::parse(&row.image_source)
+                    .ok_or_else(|| corrupt("image source", &row.image_source))?,
+                outcome: DecisionOutcome::parse(&row.outcome)
+                    .ok_or_else(|| corrupt("decision outcome", &row.outcome))?,
+                refused_by: ids("refused_by", &row.refused_by)?,
+                reported_by: ids("reported_by", &row.reported_by)?,
+            },
+            codespace_id: row.codespace_id,
+        })
+    }
 }
 
 /// A codespace's registries as the column stores them: a JSON array of server and prefix.

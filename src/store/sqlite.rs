@@ -59,3 +59,9 @@ super::sql::impl_sql_store! {
     notify = "",
     json_array_agg = "json_group_array",
 }
+
+impl SqliteStore {
+    /// Whether one statement can insert a codespace and its decision (a data-modifying
+    /// `WITH`, which SQLite lacks: the two inserts share a transaction instead).
+    const DECISION_IN_STATEMENT: bool = false;
+}

@@ -205,6 +205,13 @@ fn routes() -> Vec<Route> {
         ),
         route(
             Method::GET,
+            "/orgs/octo-org/codespaces/decisions",
+            None,
+            OrgOwners,
+            200,
+        ),
+        route(
+            Method::GET,
             "/codespaces/{codespace}/secrets",
             None,
             ServiceOnly,

@@ -175,7 +175,7 @@ mod in_the_transaction {
             let plan = Box::new(|_: &base_image_policy::policy::CompiledPolicySet| Ok(CodespaceBuild {
                 billable_owner: "octo-org".into(), image: "node:18".into(),
                 image_source: ImageSource::Image, recovery_mode: false,
-                creation_log: vec!["made".into()], registries: Vec::new() }));
+                creation_log: vec!["made".into()], registries: Vec::new(), decision: None }));
             let answer = IdempotentAnswer { scope: "scope", key: "key-1",
                 render: Box::new(|c: &base_image_policy::store::Codespace| format!("{{\"id\":\"{}\"}}", c.id)) };
             let created = app.store.create_codespace(new, plan, Some(answer)).await.unwrap().unwrap();

@@ -16,6 +16,8 @@ macro_rules! impl_part {
             /// Inserts the codespace if the org's policy version is still `version`, in one
             /// statement, which holds codespace writes' lock from before its snapshot to its
             /// commit (SQLite: the write lock). `false`: the version moved, nothing was written.
+            /// Where the backend can (PostgreSQL), the same statement writes its decision too;
+            /// elsewhere the caller writes it in the same transaction (`decision_in_statement`).
             async fn insert_codespace<'e, E>(
                 executor: E,
                 new: &NewCodespace,
@@ -34,16 +36,27 @@ macro_rules! impl_part {
                     <<$conn as sqlx::Connection>::Database as sqlx::Database>::Arguments::default();
                 let text = new.id.len() + new.user.len() + build.billable_owner.len()
                     + build.image.len() + log.len() + registries.len();
-                sqlx::Arguments::reserve(&mut arguments, 12, text + 128);
-                let inserted = sqlx::query_with(
+                sqlx::Arguments::reserve(&mut arguments, 19, text + 256);
+                let decision = build.decision.as_ref().filter(|_| Self::DECISION_IN_STATEMENT);
+                let sql = if decision.is_some() {
+                    "WITH org AS (SELECT id FROM orgs WHERE id = $2 AND policy_version = $11), \
+                     cs AS (INSERT INTO codespaces (id, org_id, repo_id, user_login, billable_owner, \
+                     image, image_source, recovery_mode, creation_log, created_at, updated_at, \
+                     registries) \
+                     SELECT $1, org.id, $3, $4, $5, $6, $7, $8, $9, $10, $10, $12 FROM org \
+                     RETURNING id, org_id) \
+                     INSERT INTO decisions (org_id, at, repository, user_login, image, image_source, \
+                     outcome, refused_by, reported_by, codespace_id, repo_key) \
+                     SELECT cs.org_id, $10, $13, $4, $14, $15, $16, $17, $18, cs.id, $19 FROM cs"
+                } else {
                     "WITH org AS (SELECT id FROM orgs WHERE id = $2 AND policy_version = $11) \
                      INSERT INTO codespaces (id, org_id, repo_id, user_login, billable_owner, \
                      image, image_source, recovery_mode, creation_log, created_at, updated_at, \
                      registries) \
-                     SELECT $1, org.id, $3, $4, $5, $6, $7, $8, $9, $10, $10, $12 FROM org",
-                    arguments,
-                )
-                .bind(&new.id)
+                     SELECT $1, org.id, $3, $4, $5, $6, $7, $8, $9, $10, $10, $12 FROM org"
+                };
+                let mut query = sqlx::query_with(sql, arguments)
+                    .bind(&new.id)
                 .bind(new.org_id)
                 .bind(new.repo_id)
                 .bind(&new.user)
@@ -54,15 +67,56 @@ macro_rules! impl_part {
                 .bind(log)
                 .bind(now)
                 .bind(version)
-                .bind(registries)
-                .execute(executor)
-                .await?
-                .rows_affected();
+                .bind(registries);
+                if let Some(note) = decision {
+                    query = query
+                        .bind(&new.repository)
+                        .bind(&note.image)
+                        .bind(note.image_source.as_str())
+                        .bind(note.outcome.as_str())
+                        .bind(encode_ids(&note.refused_by))
+                        .bind(encode_ids(&note.reported_by))
+                        .bind(repo_key(&new.repository));
+                }
+                let inserted = query.execute(executor).await?.rows_affected();
                 Ok(inserted == 1)
             }
         }
 
         impl $store {
+            /// Whether `insert_codespace` alone writes everything `build` needs.
+            fn one_statement(build: &CodespaceBuild) -> bool {
+                build.decision.is_none() || Self::DECISION_IN_STATEMENT
+            }
+
+            /// Writes the creation's decision in its transaction, unless its insert did.
+            async fn decision_beside(
+                conn: &mut $conn,
+                new: &NewCodespace,
+                build: &CodespaceBuild,
+                now: chrono::DateTime<Utc>,
+            ) -> StoreResult<()> {
+                match &build.decision {
+                    Some(note) if !Self::DECISION_IN_STATEMENT => {
+                        let who = (new.repository.as_str(), new.user.as_str());
+                        Self::insert_decision(&mut *conn, new.org_id, who, note, now, Some(&new.id))
+                            .await
+                    }
+                    _ => Ok(()),
+                }
+            }
+
+            /// A refusal's decision, on its own: the refusal is answered only once it is kept.
+            async fn record_refusal(
+                &self,
+                org_id: i64,
+                who: (&str, &str),
+                refused: &Refused,
+            ) -> StoreResult<()> {
+                Self::insert_decision(&self.pool, org_id, who, &refused.decision, Utc::now(), None)
+                    .await
+            }
+
             /// Stores a creation's 201 as its idempotency key's answer, in its transaction.
             async fn store_answer(
                 conn: &mut $conn,
@@ -115,11 +169,12 @@ macro_rules! impl_part {
             ) -> StoreResult<Result<Codespace, Refused>> {
                 // Fast path: judge by the newest compiled set, and write only if the org's
                 // policy version is still that set's, checked in the very statement that
-                // inserts. One round trip, no transaction to hold, unless an idempotent
-                // answer must commit with the codespace.
+                // inserts (with its decision, on PostgreSQL). One round trip, no transaction
+                // to hold, unless an idempotent answer or (SQLite) a decision must commit with
+                // the codespace.
                 if let Some((version, set)) = self.cache.latest(new.org_id) {
                     match plan(&set) {
-                        Ok(build) if answer.is_none() => {
+                        Ok(build) if answer.is_none() && Self::one_statement(&build) => {
                             let now = Utc::now();
                             let written =
                                 Self::insert_codespace(&self.pool, &new, &build, now, version)
@@ -132,6 +187,7 @@ macro_rules! impl_part {
                             let now = Utc::now();
                             let mut tx = self.pool.begin_with($begin).await?;
                             if Self::insert_codespace(&mut *tx, &new, &build, now, version).await? {
+                                Self::decision_beside(&mut tx, &new, &build, now).await?;
                                 let codespace = codespace_from(new, build, now);
                                 if let Some(answer) = &answer {
                                     Self::store_answer(&mut tx, answer, &codespace).await?;
@@ -142,13 +198,16 @@ macro_rules! impl_part {
                             tx.rollback().await?;
                         }
                         Err(refused) => {
-                            // Nothing is written: the refusal stands if the set is current.
+                            // Nothing is written but its decision: the refusal stands if the set
+                            // is current.
                             let current: i64 =
                                 sqlx::query_scalar("SELECT policy_version FROM orgs WHERE id = $1")
                                     .bind(new.org_id)
                                     .fetch_one(&self.pool)
                                     .await?;
                             if current == version {
+                                self.record_refusal(new.org_id, (&new.repository, &new.user), &refused)
+                                    .await?;
                                 return Ok(Err(refused));
                             }
                         }
@@ -161,12 +220,18 @@ macro_rules! impl_part {
                 let set = self.compiled_set(&mut tx, new.org_id, version).await?;
                 let build = match plan(&set) {
                     Ok(build) => build,
-                    Err(refused) => return Ok(Err(refused)),
+                    Err(refused) => {
+                        tx.rollback().await?;
+                        self.record_refusal(new.org_id, (&new.repository, &new.user), &refused)
+                            .await?;
+                        return Ok(Err(refused));
+                    }
                 };
                 let now = Utc::now();
                 if !Self::insert_codespace(&mut *tx, &new, &build, now, version).await? {
                     return Err(StoreError::Internal("the locked policy version moved".into()));
                 }
+                Self::decision_beside(&mut tx, &new, &build, now).await?;
                 let codespace = codespace_from(new, build, now);
                 if let Some(answer) = &answer {
                     Self::store_answer(&mut tx, answer, &codespace).await?;
@@ -182,13 +247,20 @@ macro_rules! impl_part {
             ) -> StoreResult<Result<Codespace, Refused>> {
                 let mut tx = self.pool.begin_with($begin).await?;
                 Self::join_codespace_writes(&mut tx).await?;
-                let org_id = Self::fetch_codespace(&mut tx, id).await?.org_id;
+                let existing = Self::fetch_codespace(&mut tx, id).await?;
+                let org_id = existing.org_id;
                 let version = Self::policy_version(&mut tx, org_id, "").await?;
                 let set = self.compiled_set(&mut tx, org_id, version).await?;
+                let who = (existing.repository.as_str(), existing.user.as_str());
                 let build = match plan(&set) {
                     Ok(build) => build,
-                    Err(refused) => return Ok(Err(refused)),
+                    Err(refused) => {
+                        tx.rollback().await?;
+                        self.record_refusal(org_id, who, &refused).await?;
+                        return Ok(Err(refused));
+                    }
                 };
+                let now = Utc::now();
                 sqlx::query(
                     "UPDATE codespaces SET billable_owner = $1, image = $2, image_source = $3, \
                      recovery_mode = $4, creation_log = $5, updated_at = $6, registries = $8 \
@@ -199,11 +271,14 @@ macro_rules! impl_part {
                 .bind(build.image_source.as_str())
                 .bind(build.recovery_mode)
                 .bind(encode_log(&build.creation_log))
-                .bind(Utc::now())
+                .bind(now)
                 .bind(id)
                 .bind(encode_registries(&build.registries))
                 .execute(&mut *tx)
                 .await?;
+                if let Some(note) = &build.decision {
+                    Self::insert_decision(&mut *tx, org_id, who, note, now, Some(id)).await?;
+                }
                 let codespace = Self::fetch_codespace(&mut tx, id).await?;
                 tx.commit().await?;
                 Ok(Ok(codespace))
