@@ -2,6 +2,7 @@
 //! scheme: PostgreSQL in production, SQLite as the embedded default.
 
 mod cache;
+mod compliance_store;
 mod key_store;
 mod listener;
 mod package_rows;
@@ -22,6 +23,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 pub use cache::PolicyCache;
+pub use compliance_store::{CodespaceCursor, CodespaceImage, ComplianceStore};
 pub use key_store::*;
 pub use package_store::*;
 pub use postgres::PgStore;
@@ -283,6 +285,7 @@ pub trait Store:
     + ReachStore
     + KeyStore
     + PackageStore
+    + ComplianceStore
     + 'static
 {
 }
@@ -296,6 +299,7 @@ impl<T> Store for T where
         + ReachStore
         + KeyStore
         + PackageStore
+        + ComplianceStore
         + 'static
 {
 }
