@@ -3,6 +3,7 @@
 
 mod cache;
 mod decision_store;
+mod compliance_store;
 mod key_store;
 mod listener;
 mod package_rows;
@@ -24,6 +25,7 @@ use async_trait::async_trait;
 
 pub use cache::PolicyCache;
 pub use decision_store::*;
+pub use compliance_store::{CodespaceCursor, CodespaceImage, ComplianceStore};
 pub use key_store::*;
 pub use package_store::*;
 pub use postgres::PgStore;
@@ -286,6 +288,7 @@ pub trait Store:
     + KeyStore
     + PackageStore
     + DecisionStore
+    + ComplianceStore
     + 'static
 {
 }
@@ -300,6 +303,7 @@ impl<T> Store for T where
         + KeyStore
         + PackageStore
         + DecisionStore
+        + ComplianceStore
         + 'static
 {
 }

@@ -25,6 +25,7 @@
 pub(crate) mod access;
 pub(crate) mod codespaces;
 pub(crate) mod decisions;
+pub(crate) mod compliance;
 pub(crate) mod helpers;
 pub(crate) mod keys;
 pub(crate) mod orgs;
@@ -70,7 +71,7 @@ macro_rules! impl_sql_store {
         const JSON_ARRAY_AGG: &str = $json_array_agg;
 
         $crate::store::sql::impl_sql_store! {
-            @parts [helpers access orgs policies codespaces secret_helpers secrets reach keys packages decisions]
+            @parts [helpers access orgs policies codespaces secret_helpers secrets reach keys packages decisions compliance]
             $store, $conn, $begin, $hold, $join, $update, $notify
         }
     };
