@@ -15,6 +15,7 @@ pub mod master_key;
 pub mod metrics;
 pub mod names;
 pub mod policy;
+pub mod preview;
 pub mod provisioning;
 pub mod registries;
 pub mod retention;

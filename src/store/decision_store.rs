@@ -43,6 +43,15 @@ pub trait DecisionStore: Send + Sync {
         filter: &DecisionFilter,
         page: PageRequest,
     ) -> StoreResult<Paged<DecisionEntry>>;
+    /// Up to `limit` of the org's decisions at or after `since` with an id above `after`,
+    /// by id: the keyset pages preview reads them in.
+    async fn recent_decisions(
+        &self,
+        org_id: i64,
+        since: DateTime<Utc>,
+        after: i64,
+        limit: i64,
+    ) -> StoreResult<Vec<DecisionEntry>>;
     /// Deletes every decision older than `before`; answers how many.
     async fn prune_decisions(&self, before: DateTime<Utc>) -> StoreResult<u64>;
 }

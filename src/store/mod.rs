@@ -2,8 +2,8 @@
 //! scheme: PostgreSQL in production, SQLite as the embedded default.
 
 mod cache;
-mod decision_store;
 mod compliance_store;
+mod decision_store;
 mod key_store;
 mod listener;
 mod package_rows;
@@ -13,6 +13,7 @@ mod reach_store;
 mod reads;
 mod records;
 mod rows;
+pub use rows::repo_key_of;
 mod secret_rows;
 mod secret_store;
 mod sql;
@@ -23,9 +24,9 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
-pub use cache::PolicyCache;
-pub use decision_store::*;
+pub use cache::{compile_policies, PolicyCache};
 pub use compliance_store::{CodespaceCursor, CodespaceImage, ComplianceStore};
+pub use decision_store::*;
 pub use key_store::*;
 pub use package_store::*;
 pub use postgres::PgStore;

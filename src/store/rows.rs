@@ -196,7 +196,7 @@ pub fn encode_ids(ids: &[i64]) -> String {
 }
 
 /// The lowercased repository name of `org/repo`, by which decisions are filtered.
-pub fn repo_key(repository: &str) -> String {
+pub fn repo_key_of(repository: &str) -> String {
     repository
         .split_once('/')
         .map_or(repository, |(_, name)| name)

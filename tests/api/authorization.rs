@@ -204,6 +204,15 @@ fn routes() -> Vec<Route> {
             200,
         ),
         route(
+            Method::POST,
+            "/orgs/octo-org/codespaces/policies/preview",
+            Some(
+                json!({ "policy": { "name": "p", "target": "all_repositories", "constraints": {} } }),
+            ),
+            OrgOwners,
+            200,
+        ),
+        route(
             Method::GET,
             "/orgs/octo-org/codespaces/decisions",
             None,

@@ -19,6 +19,7 @@ mod orgs;
 mod packages;
 mod packages_faults;
 mod policies;
+mod preview;
 mod races;
 mod registries_ghcr;
 mod registries_reach;

@@ -2,6 +2,7 @@
 
 mod answer;
 mod input;
+pub(crate) mod preview;
 
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};

@@ -76,7 +76,7 @@ macro_rules! impl_part {
                         .bind(note.outcome.as_str())
                         .bind(encode_ids(&note.refused_by))
                         .bind(encode_ids(&note.reported_by))
-                        .bind(repo_key(&new.repository));
+                        .bind(repo_key_of(&new.repository));
                 }
                 let inserted = query.execute(executor).await?.rows_affected();
                 Ok(inserted == 1)

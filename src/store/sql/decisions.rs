@@ -39,7 +39,7 @@ macro_rules! impl_part {
                 .bind(encode_ids(&note.refused_by))
                 .bind(encode_ids(&note.reported_by))
                 .bind(codespace_id)
-                .bind(repo_key(repository))
+                .bind(repo_key_of(repository))
                 .execute(executor)
                 .await?;
                 Ok(())
@@ -83,6 +83,27 @@ macro_rules! impl_part {
                 .await?;
                 let items = rows.into_iter().map(TryInto::try_into).collect::<StoreResult<_>>()?;
                 Ok(Paged { total_count, items })
+            }
+
+            async fn recent_decisions(
+                &self,
+                org_id: i64,
+                since: chrono::DateTime<Utc>,
+                after: i64,
+                limit: i64,
+            ) -> StoreResult<Vec<DecisionEntry>> {
+                let rows: Vec<DecisionRow> = sqlx::query_as(
+                    "SELECT id, at, repository, user_login, image, image_source, outcome, \
+                     refused_by, reported_by, codespace_id FROM decisions \
+                     WHERE org_id = $1 AND at >= $2 AND id > $3 ORDER BY id LIMIT $4",
+                )
+                .bind(org_id)
+                .bind(since)
+                .bind(after)
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?;
+                rows.into_iter().map(TryInto::try_into).collect()
             }
 
             async fn prune_decisions(&self, before: chrono::DateTime<Utc>) -> StoreResult<u64> {

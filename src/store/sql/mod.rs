@@ -24,8 +24,8 @@
 
 pub(crate) mod access;
 pub(crate) mod codespaces;
-pub(crate) mod decisions;
 pub(crate) mod compliance;
+pub(crate) mod decisions;
 pub(crate) mod helpers;
 pub(crate) mod keys;
 pub(crate) mod orgs;

@@ -1,0 +1,177 @@
+//! Preview: what a policy change would do before it is made. The org's existing codespaces
+//! (each by the image it was built from) and its decisions of the last 30 days are judged
+//! by the policies as they are and as they would be with the change, through the very
+//! function creation uses (`policy::judge`); nothing is written.
+//!
+//! Memory stays bounded: both are read in keyset batches, judged twice and dropped; the
+//! lists answered hold at most [`MAX_LISTED`] entries each, while the counts cover all.
+
+use chrono::{DateTime, Utc};
+
+use crate::compliance::BATCH;
+use crate::policy::{judge, CompiledPolicySet, ExemptImages, ImageRef, Judgement};
+use crate::store::{
+    repo_key_of, CodespaceCursor, CodespaceImage, DecisionEntry, Store, StoreResult,
+};
+
+/// How far back decisions are judged again.
+pub const DECISION_WINDOW_DAYS: i64 = 30;
+/// Most entries one list of the answer holds; its count covers the rest.
+pub const MAX_LISTED: usize = 1_000;
+
+/// The two policy sets a preview compares, and what judging needs besides.
+#[derive(Clone, Copy)]
+pub struct Sets<'a> {
+    pub before: &'a CompiledPolicySet,
+    pub after: &'a CompiledPolicySet,
+    pub org_login: &'a str,
+    pub exempt: ExemptImages<'a>,
+}
+
+/// A list capped at [`MAX_LISTED`], with the count of everything offered to it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Capped<T> {
+    pub count: i64,
+    pub items: Vec<T>,
+}
+
+impl<T> Default for Capped<T> {
+    fn default() -> Self {
+        Self {
+            count: 0,
+            items: Vec::new(),
+        }
+    }
+}
+
+impl<T> Capped<T> {
+    fn push(&mut self, item: T) {
+        self.count += 1;
+        if self.items.len() < MAX_LISTED {
+            self.items.push(item);
+        }
+    }
+}
+
+/// What the change would do.
+#[derive(Debug, Default)]
+pub struct Preview {
+    pub codespaces_checked: i64,
+    /// Codespaces a full rebuild would refuse after the change and not before, with the
+    /// policies that would.
+    pub codespaces_newly_refused: Capped<(CodespaceImage, Vec<i64>)>,
+    pub decisions_checked: i64,
+    pub decisions_newly_refused: Capped<(DecisionEntry, Vec<i64>)>,
+    pub decisions_newly_allowed: Capped<DecisionEntry>,
+}
+
+/// The enforcing policies of `set` that would refuse a codespace's image on a full rebuild;
+/// `None` when they allow it or do not judge it (as compliance judges it). A stored image
+/// that no longer parses is never newly refused: no policy is what stands in its way.
+fn would_refuse(
+    set: &CompiledPolicySet,
+    org_login: &str,
+    exempt: ExemptImages<'_>,
+    codespace: &CodespaceImage,
+) -> Option<Vec<i64>> {
+    let image = ImageRef::parse(&codespace.image).ok()?;
+    let billed_to_org = codespace.billable_owner.eq_ignore_ascii_case(org_login);
+    let repo_key = codespace.repo_name.to_ascii_lowercase();
+    match judge(
+        set,
+        &repo_key,
+        &image,
+        codespace.image_source,
+        billed_to_org,
+        exempt,
+    ) {
+        Judgement::Refused { policy_ids, .. } => Some(policy_ids),
+        Judgement::Allowed { .. } | Judgement::Exempt(_) => None,
+    }
+}
+
+/// The enforcing policies of `set` that refuse a logged decision's image; `None` when
+/// they allow it. A logged decision was judged, so it was billed to the org.
+fn decision_refused(
+    set: &CompiledPolicySet,
+    exempt: ExemptImages<'_>,
+    decision: &DecisionEntry,
+) -> Option<Vec<i64>> {
+    let image = ImageRef::parse(&decision.note.image).ok()?;
+    let repo_key = repo_key_of(&decision.repository);
+    match judge(
+        set,
+        &repo_key,
+        &image,
+        decision.note.image_source,
+        true,
+        exempt,
+    ) {
+        Judgement::Refused { policy_ids, .. } => Some(policy_ids),
+        Judgement::Allowed { .. } | Judgement::Exempt(_) => None,
+    }
+}
+
+/// Judges one codespace under both sets.
+pub fn judge_codespace(sets: Sets<'_>, preview: &mut Preview, codespace: CodespaceImage) {
+    preview.codespaces_checked += 1;
+    let before = would_refuse(sets.before, sets.org_login, sets.exempt, &codespace);
+    let after = would_refuse(sets.after, sets.org_login, sets.exempt, &codespace);
+    if let (None, Some(refused_by)) = (before, after) {
+        preview
+            .codespaces_newly_refused
+            .push((codespace, refused_by));
+    }
+}
+
+/// Judges one decision under both sets.
+pub fn judge_decision(sets: Sets<'_>, preview: &mut Preview, decision: DecisionEntry) {
+    preview.decisions_checked += 1;
+    let before = decision_refused(sets.before, sets.exempt, &decision);
+    let after = decision_refused(sets.after, sets.exempt, &decision);
+    match (before, after) {
+        (None, Some(refused_by)) => preview.decisions_newly_refused.push((decision, refused_by)),
+        (Some(_), None) => preview.decisions_newly_allowed.push(decision),
+        _ => {}
+    }
+}
+
+/// Reads the org's codespaces and recent decisions a batch at a time and judges each.
+pub async fn run(
+    store: &dyn Store,
+    org_id: i64,
+    sets: Sets<'_>,
+    now: DateTime<Utc>,
+) -> StoreResult<Preview> {
+    let mut preview = Preview::default();
+    let mut after: Option<CodespaceCursor> = None;
+    loop {
+        let batch = store
+            .codespace_images(org_id, after.as_ref(), BATCH)
+            .await?;
+        let full = batch.len() as i64 == BATCH;
+        after = batch.last().map(CodespaceImage::cursor);
+        for codespace in batch {
+            judge_codespace(sets, &mut preview, codespace);
+        }
+        if !full {
+            break;
+        }
+    }
+    let since = now - chrono::Duration::days(DECISION_WINDOW_DAYS);
+    let mut last_id = 0;
+    loop {
+        let batch = store
+            .recent_decisions(org_id, since, last_id, BATCH)
+            .await?;
+        let full = batch.len() as i64 == BATCH;
+        last_id = batch.last().map_or(last_id, |d| d.id);
+        for decision in batch {
+            judge_decision(sets, &mut preview, decision);
+        }
+        if !full {
+            break;
+        }
+    }
+    Ok(preview)
+}
