@@ -227,7 +227,7 @@ pub trait PolicyStore: Send + Sync {
     async fn policy_set(&self, org_id: i64) -> StoreResult<Arc<CompiledPolicySet>>;
 }
 
-/// Codespaces, and the idempotency keys of their creation (scoped to the calling token).
+/// Codespaces: their creation and rebuilds, judged against the policy in force, and reads.
 #[async_trait]
 pub trait CodespaceStore: Send + Sync {
     /// Judges and records a codespace so that no policy edit commits between the reading of
@@ -255,6 +255,11 @@ pub trait CodespaceStore: Send + Sync {
         org_id: i64,
         page: PageRequest,
     ) -> StoreResult<Paged<Codespace>>;
+}
+
+/// The idempotency keys of codespace creation, scoped to the calling token.
+#[async_trait]
+pub trait IdempotencyStore: Send + Sync {
     /// Claims `key` for a request with `request_hash`. An in-flight claim older than `lease`
     /// counts as abandoned (its process died) and is taken over. Keys older than `keep`
     /// are forgotten.
@@ -284,6 +289,7 @@ pub trait Store:
     + OrgStore
     + PolicyStore
     + CodespaceStore
+    + IdempotencyStore
     + SecretStore
     + ReachStore
     + KeyStore
@@ -299,6 +305,7 @@ impl<T> Store for T where
         + OrgStore
         + PolicyStore
         + CodespaceStore
+        + IdempotencyStore
         + SecretStore
         + ReachStore
         + KeyStore

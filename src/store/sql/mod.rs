@@ -23,10 +23,12 @@
 //! drown the queries.
 
 pub(crate) mod access;
+pub(crate) mod codespace_writes;
 pub(crate) mod codespaces;
 pub(crate) mod compliance;
 pub(crate) mod decisions;
 pub(crate) mod helpers;
+pub(crate) mod idempotency;
 pub(crate) mod keys;
 pub(crate) mod orgs;
 pub(crate) mod packages;
@@ -71,7 +73,7 @@ macro_rules! impl_sql_store {
         const JSON_ARRAY_AGG: &str = $json_array_agg;
 
         $crate::store::sql::impl_sql_store! {
-            @parts [helpers access orgs policies codespaces secret_helpers secrets reach keys packages decisions compliance]
+            @parts [helpers access orgs policies codespace_writes codespaces idempotency secret_helpers secrets reach keys packages decisions compliance]
             $store, $conn, $begin, $hold, $join, $update, $notify
         }
     };

@@ -1,0 +1,165 @@
+//! The writes a codespace's creation and rebuild share: the insert that checks the org's
+//! policy version (with its decision, where one statement can hold both), the decision beside
+//! it or alone, and the idempotent answer stored in the same transaction.
+
+macro_rules! impl_part {
+    (
+        store = $store:ident,
+        connection = $conn:ty,
+        begin_write = $begin:literal,
+        hold_writes = $hold:literal,
+        join_writes = $join:literal,
+        for_update = $update:literal,
+        notify = $notify:literal $(,)?
+    ) => {
+        impl $store {
+            /// Inserts the codespace if the org's policy version is still `version`, in one
+            /// statement, which holds codespace writes' lock from before its snapshot to its
+            /// commit (SQLite: the write lock). `false`: the version moved, nothing was written.
+            /// Where the backend can (PostgreSQL), the same statement writes its decision too;
+            /// elsewhere the caller writes it in the same transaction (`decision_in_statement`).
+            async fn insert_codespace<'e, E>(
+                executor: E,
+                new: &NewCodespace,
+                build: &CodespaceBuild,
+                now: chrono::DateTime<Utc>,
+                version: i64,
+            ) -> StoreResult<bool>
+            where
+                E: sqlx::Executor<'e, Database = <$conn as sqlx::Connection>::Database>,
+            {
+                let log = encode_log(&build.creation_log);
+                let registries = encode_registries(&build.registries);
+                // Room for the twelve values up front: bound one by one, the arguments' buffer
+                // grew about nine times a creation.
+                let mut arguments =
+                    <<$conn as sqlx::Connection>::Database as sqlx::Database>::Arguments::default();
+                let text = new.id.len() + new.user.len() + build.billable_owner.len()
+                    + build.image.len() + log.len() + registries.len();
+                sqlx::Arguments::reserve(&mut arguments, 19, text + 256);
+                let decision = build.decision.as_ref().filter(|_| Self::DECISION_IN_STATEMENT);
+                let sql = if decision.is_some() {
+                    "WITH org AS (SELECT id FROM orgs WHERE id = $2 AND policy_version = $11), \
+                     cs AS (INSERT INTO codespaces (id, org_id, repo_id, user_login, billable_owner, \
+                     image, image_source, recovery_mode, creation_log, created_at, updated_at, \
+                     registries) \
+                     SELECT $1, org.id, $3, $4, $5, $6, $7, $8, $9, $10, $10, $12 FROM org \
+                     RETURNING id, org_id) \
+                     INSERT INTO decisions (org_id, at, repository, user_login, image, image_source, \
+                     outcome, refused_by, reported_by, codespace_id, repo_key) \
+                     SELECT cs.org_id, $10, $13, $4, $14, $15, $16, $17, $18, cs.id, $19 FROM cs"
+                } else {
+                    "WITH org AS (SELECT id FROM orgs WHERE id = $2 AND policy_version = $11) \
+                     INSERT INTO codespaces (id, org_id, repo_id, user_login, billable_owner, \
+                     image, image_source, recovery_mode, creation_log, created_at, updated_at, \
+                     registries) \
+                     SELECT $1, org.id, $3, $4, $5, $6, $7, $8, $9, $10, $10, $12 FROM org"
+                };
+                let mut query = sqlx::query_with(sql, arguments)
+                    .bind(&new.id)
+                .bind(new.org_id)
+                .bind(new.repo_id)
+                .bind(&new.user)
+                .bind(&build.billable_owner)
+                .bind(&build.image)
+                .bind(build.image_source.as_str())
+                .bind(build.recovery_mode)
+                .bind(log)
+                .bind(now)
+                .bind(version)
+                .bind(registries);
+                if let Some(note) = decision {
+                    query = query
+                        .bind(&new.repository)
+                        .bind(&note.image)
+                        .bind(note.image_source.as_str())
+                        .bind(note.outcome.as_str())
+                        .bind(encode_ids(&note.refused_by))
+                        .bind(encode_ids(&note.reported_by))
+                        .bind(repo_key_of(&new.repository));
+                }
+                let inserted = query.execute(executor).await?.rows_affected();
+                Ok(inserted == 1)
+            }
+        }
+
+        impl $store {
+            /// Whether `insert_codespace` alone writes everything `build` needs.
+            fn one_statement(build: &CodespaceBuild) -> bool {
+                build.decision.is_none() || Self::DECISION_IN_STATEMENT
+            }
+
+            /// Writes the creation's decision in its transaction, unless its insert did.
+            async fn decision_beside(
+                conn: &mut $conn,
+                new: &NewCodespace,
+                build: &CodespaceBuild,
+                now: chrono::DateTime<Utc>,
+            ) -> StoreResult<()> {
+                match &build.decision {
+                    Some(note) if !Self::DECISION_IN_STATEMENT => {
+                        let who = (new.repository.as_str(), new.user.as_str());
+                        Self::insert_decision(&mut *conn, new.org_id, who, note, now, Some(&new.id))
+                            .await
+                    }
+                    _ => Ok(()),
+                }
+            }
+
+            /// A refusal's decision, on its own: the refusal is answered only once it is kept.
+            async fn record_refusal(
+                &self,
+                org_id: i64,
+                who: (&str, &str),
+                refused: &Refused,
+            ) -> StoreResult<()> {
+                Self::insert_decision(&self.pool, org_id, who, &refused.decision, Utc::now(), None)
+                    .await
+            }
+
+            /// Stores a creation's 201 as its idempotency key's answer, in its transaction.
+            async fn store_answer(
+                conn: &mut $conn,
+                answer: &IdempotentAnswer<'_>,
+                codespace: &Codespace,
+            ) -> StoreResult<()> {
+                sqlx::query(
+                    "UPDATE idempotency_keys SET state = 'done', status = 201, response = $1 \
+                     WHERE scope = $2 AND key = $3",
+                )
+                .bind((answer.render)(codespace))
+                .bind(answer.scope)
+                .bind(answer.key)
+                .execute(&mut *conn)
+                .await?;
+                Ok(())
+            }
+        }
+
+        /// The codespace as written, without reading it back.
+        fn codespace_from(
+            new: NewCodespace,
+            build: CodespaceBuild,
+            now: chrono::DateTime<Utc>,
+        ) -> Codespace {
+            Codespace {
+                id: new.id,
+                org_id: new.org_id,
+                repo_id: new.repo_id,
+                repository: new.repository,
+                user: new.user,
+                billable_owner: build.billable_owner,
+                image: build.image,
+                image_source: build.image_source,
+                recovery_mode: build.recovery_mode,
+                creation_log: build.creation_log,
+                registries: build.registries,
+                created_at: now,
+                updated_at: now,
+            }
+        }
+
+    };
+}
+
+pub(crate) use impl_part;
