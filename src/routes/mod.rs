@@ -4,6 +4,7 @@
 mod admin;
 mod audit;
 mod codespaces;
+mod compliance;
 mod extract;
 mod health;
 mod idempotency;
@@ -99,6 +100,7 @@ pub fn bounded() -> OpenApiRouter<AppState> {
         .routes(routes!(codespaces::rebuild_codespace))
         .routes(routes!(codespaces::secrets::codespace_secrets))
         .routes(routes!(codespaces::list_org_codespaces))
+        .routes(routes!(compliance::codespaces_compliance))
         .routes(routes!(codespaces::preflight::preflight))
         .routes(routes!(audit::audit_log))
         .merge(secrets::routes())
