@@ -4,6 +4,7 @@
 mod admin;
 mod audit;
 mod codespaces;
+mod compliance;
 mod decisions;
 mod extract;
 mod health;
@@ -101,6 +102,7 @@ pub fn bounded() -> OpenApiRouter<AppState> {
         .routes(routes!(codespaces::rebuild_codespace))
         .routes(routes!(codespaces::secrets::codespace_secrets))
         .routes(routes!(codespaces::list_org_codespaces))
+        .routes(routes!(compliance::codespaces_compliance))
         .routes(routes!(codespaces::preflight::preflight))
         .routes(routes!(audit::audit_log))
         .routes(routes!(decisions::list_decisions))

@@ -183,6 +183,13 @@ fn routes() -> Vec<Route> {
             200,
         ),
         route(
+            Method::GET,
+            "/orgs/octo-org/codespaces/compliance",
+            None,
+            OrgOwners,
+            200,
+        ),
+        route(
             Method::POST,
             "/codespaces",
             Some(codespace),

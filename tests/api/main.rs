@@ -7,6 +7,7 @@ mod auth;
 mod authorization;
 mod codespace_secrets;
 mod codespaces;
+mod compliance;
 mod decisions;
 mod faults;
 mod health;

@@ -38,6 +38,7 @@ fn every_contract_path_is_documented() {
         "/codespaces/{id}:",
         "/codespaces/{id}/rebuild:",
         "/orgs/{org}/codespaces:",
+        "/orgs/{org}/codespaces/compliance:",
         "/users/{username}/tokens:",
         "/service-tokens:",
     ] {
