@@ -83,29 +83,14 @@ impl<'a> Scan<'a> {
     /// The enforcing policies that would refuse the codespace's image on a full rebuild;
     /// `None` when they allow it or do not judge it.
     fn refused_by(&mut self, codespace: &CodespaceImage) -> Option<Vec<i64>> {
-        let Ok(image) = ImageRef::parse(&codespace.image) else {
-            // It cannot be rebuilt as it is, so no policy is what stands in its way.
+        if ImageRef::parse(&codespace.image).is_err() {
             self.unparsable.0 += 1;
             if self.unparsable.1.len() < SKIPPED_NAMED {
                 self.unparsable.1.push(codespace.id.clone());
             }
             return None;
-        };
-        let billed_to_org = codespace
-            .billable_owner
-            .eq_ignore_ascii_case(self.org_login);
-        let repo_key = codespace.repo_name.to_ascii_lowercase();
-        match judge(
-            self.set,
-            &repo_key,
-            &image,
-            codespace.image_source,
-            billed_to_org,
-            self.exempt,
-        ) {
-            Judgement::Refused { policy_ids, .. } => Some(policy_ids),
-            Judgement::Allowed { .. } | Judgement::Exempt(_) => None,
         }
+        would_refuse(self.set, self.org_login, self.exempt, codespace)
     }
 
     /// The page and the count, once every codespace was judged.
@@ -121,6 +106,32 @@ impl<'a> Scan<'a> {
             total_count: self.total,
             codespaces: self.page,
         }
+    }
+}
+
+/// The enforcing policies of `set` that would refuse `codespace`'s image on a full rebuild
+/// in the org `org_login`; `None` when they allow it or do not judge it. A stored image that
+/// no longer parses is `None` too: it cannot be rebuilt as it is, so no policy is what
+/// stands in its way. Compliance and preview both judge codespaces through this.
+pub fn would_refuse(
+    set: &CompiledPolicySet,
+    org_login: &str,
+    exempt: ExemptImages<'_>,
+    codespace: &CodespaceImage,
+) -> Option<Vec<i64>> {
+    let image = ImageRef::parse(&codespace.image).ok()?;
+    let billed_to_org = codespace.billable_owner.eq_ignore_ascii_case(org_login);
+    let repo_key = codespace.repo_name.to_ascii_lowercase();
+    match judge(
+        set,
+        &repo_key,
+        &image,
+        codespace.image_source,
+        billed_to_org,
+        exempt,
+    ) {
+        Judgement::Refused { policy_ids, .. } => Some(policy_ids),
+        Judgement::Allowed { .. } | Judgement::Exempt(_) => None,
     }
 }
 

@@ -8,7 +8,7 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::compliance::BATCH;
+use crate::compliance::{would_refuse, BATCH};
 use crate::policy::{judge, CompiledPolicySet, ExemptImages, ImageRef, Judgement};
 use crate::store::{
     repo_key_of, CodespaceCursor, CodespaceImage, DecisionEntry, Store, StoreResult,
@@ -63,31 +63,6 @@ pub struct Preview {
     pub decisions_checked: i64,
     pub decisions_newly_refused: Capped<(DecisionEntry, Vec<i64>)>,
     pub decisions_newly_allowed: Capped<DecisionEntry>,
-}
-
-/// The enforcing policies of `set` that would refuse a codespace's image on a full rebuild;
-/// `None` when they allow it or do not judge it (as compliance judges it). A stored image
-/// that no longer parses is never newly refused: no policy is what stands in its way.
-fn would_refuse(
-    set: &CompiledPolicySet,
-    org_login: &str,
-    exempt: ExemptImages<'_>,
-    codespace: &CodespaceImage,
-) -> Option<Vec<i64>> {
-    let image = ImageRef::parse(&codespace.image).ok()?;
-    let billed_to_org = codespace.billable_owner.eq_ignore_ascii_case(org_login);
-    let repo_key = codespace.repo_name.to_ascii_lowercase();
-    match judge(
-        set,
-        &repo_key,
-        &image,
-        codespace.image_source,
-        billed_to_org,
-        exempt,
-    ) {
-        Judgement::Refused { policy_ids, .. } => Some(policy_ids),
-        Judgement::Allowed { .. } | Judgement::Exempt(_) => None,
-    }
 }
 
 /// The enforcing policies of `set` that refuse a logged decision's image; `None` when
