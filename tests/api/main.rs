@@ -11,6 +11,7 @@ mod compliance;
 mod decisions;
 mod faults;
 mod health;
+mod held;
 mod hostile;
 mod idempotency;
 mod instances;

@@ -7,58 +7,12 @@ use std::time::Duration;
 use axum::http::StatusCode;
 use base_image_policy::store::StoreError;
 use serde_json::json;
-use sqlx::{Connection, Executor, PgConnection, SqliteConnection};
 
-use crate::helpers::{Backend, TestApp, TestDatabase, TestResponse};
+use crate::held::{assert_unavailable, hold, release};
+use crate::helpers::{Backend, TestApp};
 use crate::packages::{org_id, put_package};
 
 const APP: &str = "/orgs/octo-org/packages/container/app";
-
-fn assert_unavailable(response: &TestResponse, what: &str) {
-    assert_eq!(
-        response.status,
-        StatusCode::SERVICE_UNAVAILABLE,
-        "{what}: {:?}",
-        response.body
-    );
-    assert!(response.headers.contains_key("retry-after"), "{what}");
-    assert!(
-        !String::from_utf8_lossy(&response.raw).contains("sqlx"),
-        "{what}: reveals nothing"
-    );
-}
-
-/// Holds what packages need: on PostgreSQL their tables, against reads too; on SQLite the
-/// database's write lock.
-enum Held {
-    Postgres(PgConnection),
-    Sqlite(SqliteConnection),
-}
-
-async fn hold(app: &TestApp) -> Held {
-    match &app.database {
-        TestDatabase::Postgres(options) => {
-            let mut conn = PgConnection::connect_with(options).await.unwrap();
-            conn.execute("BEGIN").await.unwrap();
-            conn.execute("LOCK TABLE packages, package_access, audit_log IN ACCESS EXCLUSIVE MODE")
-                .await
-                .unwrap();
-            Held::Postgres(conn)
-        }
-        TestDatabase::Sqlite(url) => {
-            let mut conn = SqliteConnection::connect(url).await.unwrap();
-            conn.execute("BEGIN IMMEDIATE").await.unwrap();
-            Held::Sqlite(conn)
-        }
-    }
-}
-
-async fn release(held: Held) {
-    match held {
-        Held::Postgres(mut conn) => conn.execute("ROLLBACK").await.map(drop).unwrap(),
-        Held::Sqlite(mut conn) => conn.execute("ROLLBACK").await.map(drop).unwrap(),
-    }
-}
 
 async fn packages_fail_closed(backend: Backend) {
     let app = TestApp::spawn_with(backend, |config| {
@@ -70,7 +24,7 @@ async fn packages_fail_closed(backend: Backend) {
     let created = put_package(&app, "app", json!({ "visibility": "private" })).await;
     assert_eq!(created.status, StatusCode::CREATED);
     let access = format!("{APP}/codespaces-access/repo-a");
-    let held = hold(&app).await;
+    let held = hold(&app, "packages, package_access, audit_log").await;
     let public = Some(json!({ "visibility": "public" }));
     let writes = [
         app.put(

@@ -5,60 +5,12 @@ use std::time::Duration;
 
 use axum::http::StatusCode;
 use serde_json::json;
-use sqlx::{Connection, Executor, PgConnection, SqliteConnection};
 
-use crate::helpers::{Backend, TestApp, TestDatabase, TestResponse};
+use crate::held::{assert_unavailable, hold, release};
+use crate::helpers::{Backend, TestApp};
 use crate::secrets_support::{names, put_secret, sealed_body};
 
 const ORG: &str = "/orgs/octo-org/codespaces/secrets";
-
-fn assert_unavailable(response: &TestResponse, what: &str) {
-    assert_eq!(
-        response.status,
-        StatusCode::SERVICE_UNAVAILABLE,
-        "{what}: {:?}",
-        response.body
-    );
-    assert!(response.headers.contains_key("retry-after"), "{what}");
-    assert!(
-        !String::from_utf8_lossy(&response.raw).contains("sqlx"),
-        "{what}: reveals nothing"
-    );
-}
-
-/// Holds what secrets need: on PostgreSQL every secrets table, against reads too; on SQLite
-/// the database's write lock.
-enum Held {
-    Postgres(PgConnection),
-    Sqlite(SqliteConnection),
-}
-
-async fn hold(app: &TestApp) -> Held {
-    match &app.database {
-        TestDatabase::Postgres(options) => {
-            let mut conn = PgConnection::connect_with(options).await.unwrap();
-            conn.execute("BEGIN").await.unwrap();
-            conn.execute(
-                "LOCK TABLE secrets, secret_keys, secret_repos, audit_log IN ACCESS EXCLUSIVE MODE",
-            )
-            .await
-            .unwrap();
-            Held::Postgres(conn)
-        }
-        TestDatabase::Sqlite(url) => {
-            let mut conn = SqliteConnection::connect(url).await.unwrap();
-            conn.execute("BEGIN IMMEDIATE").await.unwrap();
-            Held::Sqlite(conn)
-        }
-    }
-}
-
-async fn release(held: Held) {
-    match held {
-        Held::Postgres(mut conn) => conn.execute("ROLLBACK").await.map(drop).unwrap(),
-        Held::Sqlite(mut conn) => conn.execute("ROLLBACK").await.map(drop).unwrap(),
-    }
-}
 
 async fn secrets_fail_closed(backend: Backend) {
     let app = TestApp::spawn_with(backend, |config| {
@@ -84,7 +36,7 @@ async fn secrets_fail_closed(backend: Backend) {
         "/codespaces/{}/secrets",
         created.body["id"].as_str().unwrap()
     );
-    let held = hold(&app).await;
+    let held = hold(&app, "secrets, secret_keys, secret_repos, audit_log").await;
     // On SQLite creation cannot write; on PostgreSQL it may judge from the read cache
     // (current while the database answers: `faults.rs` stops the database itself). The
     // orchestrator's read always reads the values and writes its audit entry.
