@@ -1,7 +1,8 @@
-//! `GET /orgs/{org}/codespaces/compliance` through the router in process, on SQLite and on
-//! PostgreSQL, for an org of 100,000 and of 200,000 codespaces inserted by one SQL
-//! statement. Goals (docs/benchmarks.md): page 1 under 2 s on each store at 100,000, and
-//! 200,000 at most 2.2 times 100,000.
+//! `GET /orgs/{org}/codespaces/compliance` and `POST /orgs/{org}/codespaces/policies/preview`
+//! through the router in process, on SQLite and on PostgreSQL, for an org of 100,000 and of
+//! 200,000 codespaces and as many decisions of the last 30 days, each inserted by one SQL
+//! statement. Goals (docs/benchmarks.md): under 2 s on each store at 100,000, and 200,000 at
+//! most 2.2 times 100,000.
 //!
 //! `cargo bench --bench compliance`. PostgreSQL is `BENCH_DATABASE_URL`, else
 //! `TEST_DATABASE_URL`, else postgres://postgres@127.0.0.1:5432/postgres; the benchmark
@@ -80,6 +81,24 @@ fn values(id: &str, ts: &str, source: &str) -> String {
     )
 }
 
+/// An `INSERT ... SELECT` of decision `i` of `octo-org` for each `i` of `source`, at `ts` (within
+/// the last 30 days), with the images of [`values`] (the exempt ones are never logged, so
+/// they stand for allowed images here).
+fn decisions(ts: &str, source: &str) -> String {
+    format!(
+        "INSERT INTO decisions (org_id, at, repository, repo_key, user_login, image, \
+         image_source, outcome, refused_by, reported_by, codespace_id) \
+         SELECT o.id, {ts}, 'octo-org/repo-' || (i % {REPOS}), 'repo-' || (i % {REPOS}), \
+         'user-' || (i % 500), \
+         CASE i % 8 WHEN 0 THEN 'python:3.' || (i % 13) WHEN 1 THEN 'node:18' \
+             WHEN 2 THEN 'node:20' WHEN 5 THEN 'ghcr.io/octo-org/tool-' || (i % 50) || ':1' \
+             WHEN 7 THEN 'python:3' ELSE 'mcr.microsoft.com/devcontainers/go:1' END, \
+         'image', CASE WHEN i % 8 IN (0, 5, 7) THEN 'refused' ELSE 'created' END, \
+         CASE WHEN i % 8 IN (0, 5, 7) THEN '[1]' ELSE '[]' END, '[]', NULL \
+         FROM {source} JOIN orgs o ON o.login = 'octo-org'"
+    )
+}
+
 /// Where a benchmark keeps its codespaces.
 #[allow(clippy::large_enum_variant)] // one per benchmark; size does not matter
 enum Db {
@@ -128,7 +147,7 @@ impl Db {
         }
     }
 
-    /// Inserts `n` codespaces into `octo-org`, in one statement.
+    /// Inserts `n` codespaces and `n` decisions into `octo-org`, each in one statement.
     async fn insert(&self, n: i64) {
         match self {
             Self::Sqlite { url, .. } => {
@@ -139,6 +158,12 @@ impl Db {
                     values("printf('cs_%026d', i)", ts, "n")
                 );
                 let mut conn = SqliteConnection::connect(url).await.unwrap();
+                insert(&sql, n, &mut conn).await;
+                let at = "strftime('%Y-%m-%dT%H:%M:%S', 'now', '-' || i || ' seconds') || '+00:00'";
+                let sql = format!(
+                    "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $1) {}",
+                    decisions(at, "n")
+                );
                 insert(&sql, n, &mut conn).await;
                 // As a database that has served a while: the rows in the file, not the WAL.
                 conn.execute("ANALYZE; PRAGMA wal_checkpoint(TRUNCATE)")
@@ -154,7 +179,15 @@ impl Db {
                 );
                 let mut conn = PgConnection::connect_with(options).await.unwrap();
                 insert(&sql, n, &mut conn).await;
-                conn.execute("VACUUM ANALYZE codespaces").await.unwrap();
+                let at = "now() - i * interval '1 second'";
+                let sql = decisions(at, "generate_series(1, $1::bigint) AS g(i)");
+                insert(&sql, n, &mut conn).await;
+                // One statement each: several would run as one transaction, where VACUUM cannot.
+                for table in ["codespaces", "decisions"] {
+                    conn.execute(format!("VACUUM ANALYZE {table}").as_str())
+                        .await
+                        .unwrap();
+                }
             }
         }
     }
@@ -239,6 +272,40 @@ where
         .execute(conn)
         .await
         .expect("insert the codespaces");
+}
+
+/// What the benchmark asks for.
+#[derive(Clone, Copy)]
+enum Route {
+    Compliance,
+    Preview,
+}
+
+fn bench_route(bencher: Bencher, db: Db, runtime: &tokio::runtime::Runtime, n: i64, route: Route) {
+    match route {
+        Route::Compliance => bench_compliance(bencher, db, runtime, n),
+        Route::Preview => bench_preview(bencher, db, runtime, n),
+    }
+}
+
+/// A draft that allows only `node:20` beside the devcontainers images: it newly refuses
+/// `node:18` (one codespace in eight and one decision in eight).
+fn bench_preview(bencher: Bencher, db: Db, runtime: &tokio::runtime::Runtime, n: i64) {
+    let router = runtime.block_on(arrange(&db, n));
+    let path = "/orgs/octo-org/codespaces/policies/preview";
+    let draft = json!({ "policy": { "name": "Tighter", "target": "all_repositories",
+        "constraints": { "base_images": { "allowed_values": ["node:20", "mcr.microsoft.com/devcontainers/*"] } } } });
+    let (status, answer) = runtime.block_on(send(&router, Method::POST, path, Some(draft.clone())));
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert_eq!(answer["codespaces"]["checked"], n);
+    assert_eq!(answer["decisions"]["checked"], n);
+    let node_18 = (1..=n).filter(|i| i % 8 == 1).count() as i64;
+    assert_eq!(answer["codespaces"]["newly_refused_count"], node_18);
+    assert_eq!(answer["decisions"]["newly_refused_count"], node_18);
+    bencher
+        .bench_local(|| runtime.block_on(send(&router, Method::POST, path, Some(draft.clone()))));
+    drop(router);
+    runtime.block_on(db.drop_schema());
 }
 
 fn bench_compliance(bencher: Bencher, db: Db, runtime: &tokio::runtime::Runtime, n: i64) {
@@ -334,14 +401,27 @@ fn runtime() -> tokio::runtime::Runtime {
 }
 
 #[divan::bench(args = sizes(), sample_count = 10, sample_size = 1)]
-fn sqlite(bencher: Bencher, n: i64) {
+fn compliance_sqlite(bencher: Bencher, n: i64) {
     let runtime = runtime();
-    bench_compliance(bencher, Db::sqlite(), &runtime, n);
+    bench_route(bencher, Db::sqlite(), &runtime, n, Route::Compliance);
 }
 
 #[divan::bench(args = sizes(), sample_count = 10, sample_size = 1)]
-fn postgres(bencher: Bencher, n: i64) {
+fn compliance_postgres(bencher: Bencher, n: i64) {
     let runtime = runtime();
     let db = runtime.block_on(Db::postgres());
-    bench_compliance(bencher, db, &runtime, n);
+    bench_route(bencher, db, &runtime, n, Route::Compliance);
+}
+
+#[divan::bench(args = sizes(), sample_count = 10, sample_size = 1)]
+fn preview_sqlite(bencher: Bencher, n: i64) {
+    let runtime = runtime();
+    bench_route(bencher, Db::sqlite(), &runtime, n, Route::Preview);
+}
+
+#[divan::bench(args = sizes(), sample_count = 10, sample_size = 1)]
+fn preview_postgres(bencher: Bencher, n: i64) {
+    let runtime = runtime();
+    let db = runtime.block_on(Db::postgres());
+    bench_route(bencher, db, &runtime, n, Route::Preview);
 }

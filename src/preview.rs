@@ -133,14 +133,13 @@ pub async fn run(
             break;
         }
     }
-    let since = now - chrono::Duration::days(DECISION_WINDOW_DAYS);
-    let mut last_id = 0;
+    // Decisions at or after the window's start: ids are positive, so (start, 0) is before
+    // every one of them.
+    let mut after = (now - chrono::Duration::days(DECISION_WINDOW_DAYS), 0);
     loop {
-        let batch = store
-            .recent_decisions(org_id, since, last_id, BATCH)
-            .await?;
+        let batch = store.recent_decisions(org_id, after, BATCH).await?;
         let full = batch.len() as i64 == BATCH;
-        last_id = batch.last().map_or(last_id, |d| d.id);
+        after = batch.last().map_or(after, |d| (d.at, d.id));
         for decision in batch {
             judge_decision(sets, &mut preview, decision);
         }

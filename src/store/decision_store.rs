@@ -43,13 +43,12 @@ pub trait DecisionStore: Send + Sync {
         filter: &DecisionFilter,
         page: PageRequest,
     ) -> StoreResult<Paged<DecisionEntry>>;
-    /// Up to `limit` of the org's decisions at or after `since` with an id above `after`,
-    /// by id: the keyset pages preview reads them in.
+    /// Up to `limit` of the org's decisions after `after` in (`at`, id) order: the keyset
+    /// pages preview reads them in, which walk the org's (org_id, at, id) index.
     async fn recent_decisions(
         &self,
         org_id: i64,
-        since: DateTime<Utc>,
-        after: i64,
+        after: (DateTime<Utc>, i64),
         limit: i64,
     ) -> StoreResult<Vec<DecisionEntry>>;
     /// Deletes every decision older than `before`; answers how many.

@@ -88,18 +88,17 @@ macro_rules! impl_part {
             async fn recent_decisions(
                 &self,
                 org_id: i64,
-                since: chrono::DateTime<Utc>,
-                after: i64,
+                after: (chrono::DateTime<Utc>, i64),
                 limit: i64,
             ) -> StoreResult<Vec<DecisionEntry>> {
                 let rows: Vec<DecisionRow> = sqlx::query_as(
                     "SELECT id, at, repository, user_login, image, image_source, outcome, \
                      refused_by, reported_by, codespace_id FROM decisions \
-                     WHERE org_id = $1 AND at >= $2 AND id > $3 ORDER BY id LIMIT $4",
+                     WHERE org_id = $1 AND (at, id) > ($2, $3) ORDER BY at, id LIMIT $4",
                 )
                 .bind(org_id)
-                .bind(since)
-                .bind(after)
+                .bind(after.0)
+                .bind(after.1)
                 .bind(limit)
                 .fetch_all(&self.pool)
                 .await?;
@@ -107,7 +106,11 @@ macro_rules! impl_part {
             }
 
             async fn prune_decisions(&self, before: chrono::DateTime<Utc>) -> StoreResult<u64> {
-                Ok(sqlx::query("DELETE FROM decisions WHERE at < $1")
+                // Org by org, so that the prune walks the (org_id, at, id) index every
+                // listing uses rather than an index of its own that every creation would pay.
+                Ok(sqlx::query(
+                    "DELETE FROM decisions WHERE org_id IN (SELECT id FROM orgs) AND at < $1",
+                )
                     .bind(before)
                     .execute(&self.pool)
                     .await?
