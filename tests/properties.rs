@@ -488,6 +488,40 @@ proptest! {
         prop_assert_eq!(set.refused_by(repo, &image_ref), refusing);
     }
 
+    /// The effective policy is the decision as one list: every image of the alphabet is
+    /// allowed by it exactly when the decision allows it, every listed value is allowed
+    /// (exact ones, and images a listed prefix starts), and no listed value covers another.
+    #[test]
+    fn the_effective_policy_allows_exactly_what_the_decision_allows(
+        specs in specs(), repo in repo(), images in vec(small_image(), 1..24)
+    ) {
+        let set = compile(&specs);
+        let effective = set.effective(repo);
+        let applicable = specs.iter().filter(|s| s.applies_to(repo)).count();
+        prop_assert_eq!(effective.constrained, applicable > 0);
+        let listed = effective.allowed.values();
+        for image in &images {
+            let image_ref = ImageRef::parse(image).expect("generated images are valid");
+            let decided = set.decide(repo, &image_ref).allowed;
+            let by_list = !effective.constrained || listed.iter().any(|v| naive_match(v, image));
+            prop_assert_eq!(by_list, decided, "{} in {}: {:?}", image, repo, listed);
+            prop_assert_eq!(effective.allowed.allows(image), effective.constrained && decided);
+            for value in listed.iter().filter(|v| v.ends_with('*') && naive_match(v, image)) {
+                prop_assert!(decided, "{} lists {} but {} is refused", repo, value, image);
+            }
+        }
+        for value in listed.iter().filter(|v| !v.ends_with('*')) {
+            let image_ref = ImageRef::parse(value).expect("exact values are images");
+            prop_assert!(set.decide(repo, &image_ref).allowed, "{} lists {}", repo, value);
+        }
+        for (i, a) in listed.iter().enumerate() {
+            for b in listed.iter().skip(i + 1) {
+                prop_assert!(!naive_match(a, b.trim_end_matches('*')) && !naive_match(b, a.trim_end_matches('*')),
+                    "{} and {} overlap in {:?}", a, b, listed);
+            }
+        }
+    }
+
     /// More policies only narrow: adding one never turns a refusal into an allowance, and
     /// never changes what the others said.
     #[test]

@@ -6,17 +6,20 @@
 
 mod allowed_value;
 mod decision;
+mod effective;
 mod enforcement;
 mod grammar;
 mod image_ref;
 mod policy_index;
 mod policy_set;
 mod prefix_trie;
+mod warnings;
 
 pub use allowed_value::{
     AllowedValue, AllowedValueError, MAX_ALLOWED_VALUES, MAX_ALLOWED_VALUE_LEN,
 };
 pub use decision::{DecisionNote, DecisionOutcome};
+pub use effective::{AllowedList, Effective};
 pub use enforcement::{judge, ExemptImages, ImageSource, Judgement, Refused, ReportedBy};
 pub use grammar::check_repository_path;
 pub use image_ref::{ImageRef, ImageRefError, MAX_IMAGE_REF_LEN};
@@ -25,6 +28,7 @@ pub use policy_set::{
     Target,
 };
 pub use prefix_trie::PrefixTrie;
+pub use warnings::{warnings, Warning, WarningCode};
 
 /// The exact refusal message of the contract.
 pub fn refusal_message(image: &str) -> String {

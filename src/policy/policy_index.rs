@@ -11,6 +11,7 @@ use std::hash::{BuildHasher, RandomState};
 use hashbrown::hash_table::{Entry, HashTable};
 
 use crate::policy::allowed_value::AllowedValue;
+use crate::policy::effective::AllowedList;
 use crate::policy::policy_set::{Enforcement, MatchedValue, PolicyVerdict};
 use crate::policy::prefix_trie::PrefixTrie;
 
@@ -71,6 +72,17 @@ impl CompiledPolicy {
             exact,
             prefixes,
         }
+    }
+
+    /// What the policy allows, in normal form: its shortest prefixes, and the exact values
+    /// none of them allows.
+    pub(super) fn allowed_list(&self) -> AllowedList {
+        let exact = self
+            .exact
+            .iter()
+            .filter(|value| self.prefixes.longest(value).is_none())
+            .map(|value| value.to_string());
+        AllowedList::from_normal_parts(exact, self.prefixes.shortest_prefixes())
     }
 
     pub(super) fn id(&self) -> i64 {

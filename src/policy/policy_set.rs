@@ -6,6 +6,7 @@ use std::fmt::{self, Write as _};
 use std::hash::RandomState;
 
 use crate::policy::allowed_value::AllowedValue;
+use crate::policy::effective::{AllowedList, Effective};
 use crate::policy::image_ref::ImageRef;
 use crate::policy::policy_index::{CompiledPolicy, Probe};
 
@@ -260,6 +261,31 @@ impl CompiledPolicySet {
         refusals.enforced.sort_unstable();
         refusals.reported.sort_unstable();
         refusals
+    }
+
+    /// The effective policy of `repo_key` (lowercased): the intersection of the enforcing
+    /// policies that apply to it, as one list. Report-only policies refuse nothing, so they
+    /// take no part.
+    pub fn effective(&self, repo_key: &str) -> Effective {
+        let mut applicable: Vec<&CompiledPolicy> = self
+            .applicable(repo_key)
+            .filter_map(|index| self.policies.get(index))
+            .filter(|policy| policy.enforcement() == Enforcement::Enforce)
+            .collect();
+        applicable.sort_by_key(|policy| policy.id());
+        let mut allowed: Option<AllowedList> = None;
+        for policy in &applicable {
+            let list = policy.allowed_list();
+            allowed = Some(match allowed {
+                None => list,
+                Some(so_far) => so_far.intersect(&list),
+            });
+        }
+        Effective {
+            constrained: allowed.is_some(),
+            allowed: allowed.unwrap_or_default(),
+            policies: applicable.iter().map(|policy| policy.id()).collect(),
+        }
     }
 
     /// The name of the policy `id`, if it constrains base images.

@@ -101,6 +101,30 @@ impl PrefixTrie {
         }
         best.map(|len| &image[..len])
     }
+
+    /// The prefixes no other prefix of the trie starts: the walk stops at the first
+    /// prefix on each path, since everything below it is covered by it.
+    pub fn shortest_prefixes(&self) -> Vec<String> {
+        let mut found = Vec::new();
+        let Some(root) = self.nodes.first() else {
+            return found;
+        };
+        // (node, the bytes that reach it): a terminal's bytes are a whole prefix again.
+        let mut stack: Vec<(&Node, Vec<u8>)> = vec![(root, Vec::new())];
+        while let Some((node, mut path)) = stack.pop() {
+            let start = node.label_start as usize;
+            path.extend_from_slice(&self.labels[start..start + node.label_len as usize]);
+            if node.terminal {
+                found.push(String::from_utf8_lossy(&path).into_owned());
+                continue;
+            }
+            let children = &self.edges[node.first as usize..(node.first + node.count) as usize];
+            for &(_, child) in children.iter().rev() {
+                stack.push((&self.nodes[child as usize], path.clone()));
+            }
+        }
+        found
+    }
 }
 
 #[cfg(test)]
@@ -141,6 +165,24 @@ mod tests {
     #[test]
     fn no_prefixes_match_nothing() {
         assert_eq!(trie(&[]).longest("node:18"), None);
+    }
+
+    #[test]
+    fn the_shortest_prefixes_are_those_no_other_starts() {
+        let t = trie(&[
+            "ghcr.io/",
+            "ghcr.io/octo/",
+            "node:1",
+            "node:18",
+            "nodes:",
+            "x",
+        ]);
+        assert_eq!(
+            t.shortest_prefixes(),
+            vec!["ghcr.io/", "node:1", "nodes:", "x"]
+        );
+        assert!(trie(&[]).shortest_prefixes().is_empty());
+        assert_eq!(trie(&["", "a"]).shortest_prefixes(), vec![""]);
     }
 
     #[test]

@@ -97,6 +97,7 @@ pub fn bounded() -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(policies::evaluate))
         .routes(routes!(policies::preview::preview_policy))
+        .routes(routes!(policies::effective::effective_policy))
         .routes(routes!(codespaces::create_codespace))
         .routes(routes!(codespaces::get_codespace))
         .routes(routes!(codespaces::rebuild_codespace))

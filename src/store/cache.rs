@@ -13,6 +13,11 @@ use crate::store::{Policy, PolicyTarget};
 /// Compiles stored policies into the decision structure. Values were validated when they
 /// were written; one that no longer parses is an error, never silently dropped (fail closed).
 pub fn compile_policies(policies: &[Policy]) -> Result<CompiledPolicySet, String> {
+    Ok(CompiledPolicySet::compile(policy_rules(policies)?))
+}
+
+/// Stored policies as the pure policy code takes them, values parsed.
+pub fn policy_rules(policies: &[Policy]) -> Result<Vec<PolicyRules>, String> {
     let mut rules = Vec::with_capacity(policies.len());
     for policy in policies {
         let target = match policy.target {
@@ -43,7 +48,7 @@ pub fn compile_policies(policies: &[Policy]) -> Result<CompiledPolicySet, String
             base_images,
         });
     }
-    Ok(CompiledPolicySet::compile(rules))
+    Ok(rules)
 }
 
 #[derive(Debug, Default)]

@@ -24,7 +24,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
-pub use cache::{compile_policies, PolicyCache};
+pub use cache::{compile_policies, policy_rules, PolicyCache};
 pub use compliance_store::{CodespaceCursor, CodespaceImage, ComplianceStore};
 pub use decision_store::*;
 pub use key_store::*;
@@ -198,6 +198,8 @@ pub trait OrgStore: Send + Sync {
 #[async_trait]
 pub trait PolicyStore: Send + Sync {
     async fn list_policies(&self, org_id: i64, page: PageRequest) -> StoreResult<Paged<Policy>>;
+    /// Every policy of the org, by id (for what needs them all: warnings, preview).
+    async fn all_policies(&self, org_id: i64) -> StoreResult<Vec<Policy>>;
     async fn get_policy(&self, org_id: i64, policy_id: i64) -> StoreResult<Policy>;
     async fn create_policy(
         &self,

@@ -4,6 +4,7 @@ mod helpers;
 
 mod audit;
 mod auth;
+mod authoring;
 mod authorization;
 mod codespace_secrets;
 mod codespaces;

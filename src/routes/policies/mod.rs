@@ -1,8 +1,12 @@
 //! Codespaces policies of an org: CRUD for owners and site admins, and the dry-run evaluate.
 
 mod answer;
+pub(crate) mod effective;
 mod input;
 pub(crate) mod preview;
+mod warnings;
+
+use warnings::OrgWarnings;
 
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -17,7 +21,7 @@ pub use input::{BaseImages, Constraints, CreatePolicy, Target, UpdatePolicy};
 use crate::auth::{authorize_org, Caller, OrgAccess};
 use crate::error::{ApiError, ErrorBody};
 use crate::names::Name;
-use crate::policy::{Enforcement, ImageRef};
+use crate::policy::{Enforcement, ImageRef, Warning};
 use crate::routes::{timestamp, ApiJson, Pagination};
 use crate::state::AppState;
 use crate::store::{Policy, StoreError};
@@ -33,10 +37,13 @@ pub struct PolicyResponse {
     enforcement: Enforcement,
     created_at: String,
     updated_at: String,
+    /// What the policy says that likely does not do what was meant, judged with the org's
+    /// other policies as they are now; never a reason to refuse a save.
+    warnings: Vec<Warning>,
 }
 
-impl From<Policy> for PolicyResponse {
-    fn from(policy: Policy) -> Self {
+impl PolicyResponse {
+    fn new(policy: Policy, warnings: Vec<Warning>) -> Self {
         Self {
             id: policy.id,
             name: policy.name,
@@ -50,6 +57,7 @@ impl From<Policy> for PolicyResponse {
             enforcement: policy.enforcement,
             created_at: timestamp(policy.created_at),
             updated_at: timestamp(policy.updated_at),
+            warnings,
         }
     }
 }
@@ -70,14 +78,21 @@ pub struct EvaluateRequest {
     image: String,
 }
 
-/// A policy answer: the policy and its version as the `ETag`.
-fn with_etag(status: StatusCode, policy: Policy) -> Response {
+/// A policy answer: the policy with its warnings (judged with the org's other policies as
+/// they are now), and its version as the `ETag`.
+pub(crate) async fn with_etag(
+    state: &AppState,
+    org_id: i64,
+    status: StatusCode,
+    policy: Policy,
+) -> Result<Response, ApiError> {
+    let warnings = OrgWarnings::read(state, org_id).await?.take(policy.id);
     let etag = format!("\"{}\"", policy.version);
-    let mut response = (status, Json(PolicyResponse::from(policy))).into_response();
+    let mut response = (status, Json(PolicyResponse::new(policy, warnings))).into_response();
     if let Ok(value) = HeaderValue::from_str(&etag) {
         response.headers_mut().insert(header::ETAG, value);
     }
-    response
+    Ok(response)
 }
 
 /// The version an `If-Match` header demands: `None` without one or with `*`. Anything but
@@ -122,9 +137,18 @@ pub async fn list_policies(
         .store
         .list_policies(org.id, pagination.page_request()?)
         .await?;
+    let mut warnings = OrgWarnings::read(&state, org.id).await?;
+    let policies = page
+        .items
+        .into_iter()
+        .map(|policy| {
+            let found = warnings.take(policy.id);
+            PolicyResponse::new(policy, found)
+        })
+        .collect();
     Ok(Json(PolicyList {
         total_count: page.total_count,
-        policies: page.items.into_iter().map(Into::into).collect(),
+        policies,
     }))
 }
 
@@ -148,7 +172,7 @@ pub async fn create_policy(
         .store
         .create_policy(org.id, &draft, caller.actor())
         .await?;
-    Ok(with_etag(StatusCode::CREATED, policy))
+    with_etag(&state, org.id, StatusCode::CREATED, policy).await
 }
 
 /// Shows a policy.
@@ -168,7 +192,7 @@ pub async fn get_policy(
         .store
         .get_policy(org.id, parse_policy_id(&policy_id)?)
         .await?;
-    Ok(with_etag(StatusCode::OK, policy))
+    with_etag(&state, org.id, StatusCode::OK, policy).await
 }
 
 /// Changes some of a policy's fields. With `If-Match`, only if the policy is still at
@@ -213,7 +237,7 @@ pub async fn update_policy(
             caller.actor(),
         )
         .await?;
-    Ok(with_etag(StatusCode::OK, policy))
+    with_etag(&state, org.id, StatusCode::OK, policy).await
 }
 
 /// Deletes a policy. With `If-Match`, only if the policy is still at that version.

@@ -16,7 +16,7 @@ use crate::policy::ExemptImages;
 use crate::preview::{self, Capped, Sets};
 use crate::routes::{timestamp, ApiJson};
 use crate::state::AppState;
-use crate::store::{compile_policies, Org, PageRequest, Policy, PolicyDraft};
+use crate::store::{compile_policies, Org, Policy, PolicyDraft};
 
 /// Either `policy` (a policy body as for POST; with `id`, it stands for that existing
 /// policy) or `delete` (the id of a policy to delete).
@@ -86,7 +86,7 @@ pub async fn preview_policy(
     ApiJson(request): ApiJson<PreviewRequest>,
 ) -> Result<Json<PreviewResponse>, ApiError> {
     let org = authorize_org(&state, &caller, &org, OrgAccess::Manage).await?;
-    let current = all_policies(&state, &org).await?;
+    let current = state.store.all_policies(org.id).await?;
     let changed = match (request.policy, request.delete) {
         (Some(body), None) => with_draft(&state, &org, current.clone(), body).await?,
         (None, Some(id)) => {
@@ -116,29 +116,6 @@ pub async fn preview_policy(
     };
     let found = preview::run(state.store.as_ref(), org.id, sets, chrono::Utc::now()).await?;
     Ok(Json(answer(&org, found)))
-}
-
-/// Every policy of the org, as stored.
-async fn all_policies(state: &AppState, org: &Org) -> Result<Vec<Policy>, ApiError> {
-    let mut all = Vec::new();
-    for page in 1.. {
-        let listed = state
-            .store
-            .list_policies(
-                org.id,
-                PageRequest {
-                    page,
-                    per_page: 100,
-                },
-            )
-            .await?;
-        let done = listed.items.len() < 100;
-        all.extend(listed.items);
-        if done {
-            return Ok(all);
-        }
-    }
-    Ok(all)
 }
 
 /// The org's policies with `body` (a POST body, with `id` for an existing policy) in place.

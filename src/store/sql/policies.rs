@@ -25,6 +25,11 @@ macro_rules! impl_part {
                 Ok(Paged { total_count, items })
             }
 
+            async fn all_policies(&self, org_id: i64) -> StoreResult<Vec<Policy>> {
+                let mut conn = self.pool.acquire().await?;
+                Self::fetch_policies(&mut conn, org_id, None, None).await
+            }
+
             async fn get_policy(&self, org_id: i64, policy_id: i64) -> StoreResult<Policy> {
                 let mut conn = self.pool.acquire().await?;
                 Self::fetch_policy(&mut conn, org_id, policy_id).await
