@@ -3,6 +3,7 @@
 mod answer;
 mod input;
 pub(crate) mod preview;
+pub(crate) mod revisions;
 
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
