@@ -14,9 +14,10 @@ use crate::revisions_upgrade::execute;
 
 /// With the revisions held (PostgreSQL: that table alone, so every other statement of a
 /// change succeeds first; SQLite: the write lock), no change commits without its revision.
+/// A second of timeout rather than less: every test app's migrations queue on one lock.
 async fn changes_fail_closed_when_their_revision_cannot_be_written(backend: Backend) {
     let app = TestApp::spawn_with(backend, |config| {
-        config.database_timeout = Duration::from_millis(300);
+        config.database_timeout = Duration::from_millis(1000);
     })
     .await;
     app.octo_org().await;
