@@ -95,6 +95,8 @@ pub fn bounded() -> OpenApiRouter<AppState> {
             policies::update_policy,
             policies::delete_policy
         ))
+        .routes(routes!(policies::revisions::list_revisions))
+        .routes(routes!(policies::revisions::restore_revision))
         .routes(routes!(policies::evaluate))
         .routes(routes!(policies::preview::preview_policy))
         .routes(routes!(policies::effective::effective_policy))

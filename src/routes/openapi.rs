@@ -104,7 +104,7 @@ fn constrain_path_parameters(operation: &mut Operation) {
                 "id" => ObjectBuilder::new()
                     .schema_type(Type::String)
                     .pattern(Some(CODESPACE_ID_PATTERN)),
-                "policy_id" => ObjectBuilder::new()
+                "policy_id" | "revision" => ObjectBuilder::new()
                     .schema_type(Type::Integer)
                     .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
                         utoipa::openapi::KnownFormat::Int64,

@@ -12,6 +12,8 @@ mod postgres;
 mod reach_store;
 mod reads;
 mod records;
+mod revision_rows;
+mod revision_store;
 mod rows;
 pub use rows::repo_key_of;
 mod secret_rows;
@@ -32,6 +34,7 @@ pub use package_store::*;
 pub use postgres::PgStore;
 pub use reach_store::*;
 pub use records::*;
+pub use revision_store::*;
 pub use secret_store::*;
 pub use sqlite::SqliteStore;
 
@@ -290,6 +293,7 @@ pub trait Store:
     AccessStore
     + OrgStore
     + PolicyStore
+    + RevisionStore
     + CodespaceStore
     + IdempotencyStore
     + SecretStore
@@ -306,6 +310,7 @@ impl<T> Store for T where
     T: AccessStore
         + OrgStore
         + PolicyStore
+        + RevisionStore
         + CodespaceStore
         + IdempotencyStore
         + SecretStore

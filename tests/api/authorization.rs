@@ -169,6 +169,20 @@ fn routes() -> Vec<Route> {
             200,
         ),
         route(
+            Method::GET,
+            "/orgs/octo-org/codespaces/policies/{policy}/revisions",
+            None,
+            OrgOwners,
+            200,
+        ),
+        route(
+            Method::POST,
+            "/orgs/octo-org/codespaces/policies/{policy}/revisions/1/restore",
+            None,
+            OrgOwners,
+            200,
+        ),
+        route(
             Method::POST,
             "/orgs/octo-org/codespaces/policies/evaluate",
             Some(json!({ "repository": "repo-a", "image": "node:18" })),

@@ -4,6 +4,7 @@ mod answer;
 pub(crate) mod effective;
 mod input;
 pub(crate) mod preview;
+pub(crate) mod revisions;
 mod warnings;
 
 use warnings::OrgWarnings;
@@ -38,12 +39,23 @@ pub struct PolicyResponse {
     created_at: String,
     updated_at: String,
     /// What the policy says that likely does not do what was meant, judged with the org's
-    /// other policies as they are now; never a reason to refuse a save.
-    warnings: Vec<Warning>,
+    /// other policies as they are now; never a reason to refuse a save. On every policy
+    /// answer; absent only from the past states a revision shows.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    warnings: Option<Vec<Warning>>,
 }
 
 impl PolicyResponse {
     fn new(policy: Policy, warnings: Vec<Warning>) -> Self {
+        Self::without_warnings(policy, Some(warnings))
+    }
+
+    /// A policy as it was, which a revision shows: warnings judge the org as it is now.
+    fn as_it_was(policy: Policy) -> Self {
+        Self::without_warnings(policy, None)
+    }
+
+    fn without_warnings(policy: Policy, warnings: Option<Vec<Warning>>) -> Self {
         Self {
             id: policy.id,
             name: policy.name,

@@ -34,6 +34,7 @@ pub(crate) mod orgs;
 pub(crate) mod packages;
 pub(crate) mod policies;
 pub(crate) mod reach;
+pub(crate) mod revisions;
 pub(crate) mod secret_helpers;
 pub(crate) mod secrets;
 
@@ -73,7 +74,7 @@ macro_rules! impl_sql_store {
         const JSON_ARRAY_AGG: &str = $json_array_agg;
 
         $crate::store::sql::impl_sql_store! {
-            @parts [helpers access orgs policies codespace_writes codespaces idempotency secret_helpers secrets reach keys packages decisions compliance]
+            @parts [helpers access orgs policies revisions codespace_writes codespaces idempotency secret_helpers secrets reach keys packages decisions compliance]
             $store, $conn, $begin, $hold, $join, $update, $notify
         }
     };

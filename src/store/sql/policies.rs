@@ -1,6 +1,7 @@
 //! Policies. Every change locks the org's row against other edits (not against creations'
-//! foreign-key checks), and last, with codespace writes held off, bumps the org's policy
-//! version in the same transaction, so that creations ordered after it see it (`sql/mod.rs`).
+//! foreign-key checks), records its revision and its audit entry, and last, with codespace
+//! writes held off, bumps the org's policy version in the same transaction, so that
+//! creations ordered after it see it (`sql/mod.rs`).
 
 macro_rules! impl_part {
     (
@@ -12,6 +13,30 @@ macro_rules! impl_part {
         for_update = $update:literal,
         notify = $notify:literal $(,)?
     ) => {
+        impl $store {
+            /// Replaces a stored policy's fields and items with `draft`, raising its version.
+            async fn rewrite_policy(
+                conn: &mut $conn,
+                org_id: i64,
+                policy_id: i64,
+                draft: &PolicyDraft,
+            ) -> StoreResult<()> {
+                sqlx::query(
+                    "UPDATE policies SET name = $1, target = $2, has_base_images = $3, \
+                     version = version + 1, updated_at = $4, enforcement = $6 WHERE id = $5",
+                )
+                .bind(&draft.name)
+                .bind(draft.target.as_str())
+                .bind(draft.base_images.is_some())
+                .bind(Utc::now())
+                .bind(policy_id)
+                .bind(draft.enforcement.as_str())
+                .execute(&mut *conn)
+                .await?;
+                Self::write_policy_items(conn, org_id, policy_id, draft).await
+            }
+        }
+
         #[async_trait]
         impl PolicyStore for $store {
             async fn list_policies(&self, org_id: i64, page: PageRequest) -> StoreResult<Paged<Policy>> {
@@ -58,6 +83,8 @@ macro_rules! impl_part {
                 .await?;
                 Self::write_policy_items(&mut tx, org_id, policy_id, draft).await?;
                 let policy = Self::fetch_policy(&mut tx, org_id, policy_id).await?;
+                let action = RevisionAction::Create;
+                Self::record_revision(&mut tx, org_id, None, &policy, action, actor).await?;
                 let after = Some(policy_snapshot(&policy));
                 Self::audit(&mut tx, Some(org_id), actor, "policy.create", None, after).await?;
                 Self::bump_policy_version(&mut tx, org_id).await?;
@@ -80,20 +107,11 @@ macro_rules! impl_part {
                     return Err(StoreError::PreconditionFailed);
                 }
                 let draft = draft(&current)?;
-                sqlx::query(
-                    "UPDATE policies SET name = $1, target = $2, has_base_images = $3, \
-                     version = version + 1, updated_at = $4, enforcement = $6 WHERE id = $5",
-                )
-                .bind(&draft.name)
-                .bind(draft.target.as_str())
-                .bind(draft.base_images.is_some())
-                .bind(Utc::now())
-                .bind(policy_id)
-                .bind(draft.enforcement.as_str())
-                .execute(&mut *tx)
-                .await?;
-                Self::write_policy_items(&mut tx, org_id, policy_id, &draft).await?;
+                Self::rewrite_policy(&mut tx, org_id, policy_id, &draft).await?;
                 let policy = Self::fetch_policy(&mut tx, org_id, policy_id).await?;
+                let action = RevisionAction::Update;
+                Self::record_revision(&mut tx, org_id, Some(&current), &policy, action, actor)
+                    .await?;
                 Self::audit(
                     &mut tx,
                     Some(org_id),
@@ -121,6 +139,9 @@ macro_rules! impl_part {
                 if if_version.is_some_and(|v| v != current.version) {
                     return Err(StoreError::PreconditionFailed);
                 }
+                let action = RevisionAction::Delete;
+                Self::record_revision(&mut tx, org_id, Some(&current), &current, action, actor)
+                    .await?;
                 let before = Some(policy_snapshot(&current));
                 Self::audit(&mut tx, Some(org_id), actor, "policy.delete", before, None).await?;
                 sqlx::query("DELETE FROM policies WHERE id = $1")
