@@ -4,7 +4,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
-use sqlx::PgConnection;
+use sqlx::{Connection, PgConnection};
 
 use super::listener;
 use super::reads::ReadCache;
@@ -27,6 +27,7 @@ impl PgStore {
 
     /// Connects with explicit options (tests use this to give each test its own schema).
     pub async fn connect_with(options: PgConnectOptions, timeout: Duration) -> StoreResult<Self> {
+        migrate(&options).await?;
         let millis = timeout.as_millis().to_string();
         let options = options.options([
             ("statement_timeout", millis.as_str()),
@@ -37,10 +38,6 @@ impl PgStore {
             .acquire_timeout(timeout)
             .connect_with(options)
             .await?;
-        sqlx::migrate!("./migrations/postgres")
-            .run(&pool)
-            .await
-            .map_err(|e| StoreError::Internal(format!("migrating PostgreSQL: {e}")))?;
         let reads = std::sync::Arc::new(ReadCache::untrusted());
         listener::spawn(pool.clone(), std::sync::Arc::downgrade(&reads));
         Ok(Self {
@@ -49,6 +46,26 @@ impl PgStore {
             reads,
         })
     }
+}
+
+/// How long starting up may wait on the database's migration lock and statements: other
+/// instances starting at the same time migrate one at a time, each holding that lock.
+const MIGRATION_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// Applies the migrations on a connection of its own, whose waits are bounded by
+/// [`MIGRATION_TIMEOUT`] rather than by the request path's short database timeout.
+async fn migrate(options: &PgConnectOptions) -> StoreResult<()> {
+    let millis = MIGRATION_TIMEOUT.as_millis().to_string();
+    let options = options.clone().options([
+        ("statement_timeout", millis.as_str()),
+        ("lock_timeout", millis.as_str()),
+    ]);
+    let mut conn = tokio::time::timeout(MIGRATION_TIMEOUT, PgConnection::connect_with(&options))
+        .await
+        .map_err(|_| StoreError::Unavailable("connecting to migrate: timed out".to_owned()))??;
+    let migrated = sqlx::migrate!("./migrations/postgres").run(&mut conn).await;
+    let _ = conn.close().await;
+    migrated.map_err(|e| StoreError::Internal(format!("migrating PostgreSQL: {e}")))
 }
 
 super::sql::impl_sql_store! {
