@@ -11,6 +11,7 @@ pub mod compliance;
 pub mod config;
 pub mod devcontainer;
 pub mod error;
+pub mod machines;
 pub mod master_key;
 pub mod metrics;
 pub mod names;

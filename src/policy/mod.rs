@@ -5,6 +5,7 @@
 //! cheap to test; storage and transport live elsewhere.
 
 mod allowed_value;
+pub mod constraints;
 mod decision;
 mod effective;
 mod enforcement;
@@ -18,6 +19,7 @@ mod warnings;
 pub use allowed_value::{
     AllowedValue, AllowedValueError, MAX_ALLOWED_VALUES, MAX_ALLOWED_VALUE_LEN,
 };
+pub use constraints::{CombinedLimits, ConstraintSet, ConstraintsInput, PortVisibility};
 pub use decision::{DecisionNote, DecisionOutcome};
 pub use effective::{AllowedList, Effective};
 pub use enforcement::{judge, ExemptImages, ImageSource, Judgement, Refused, ReportedBy};
