@@ -7,17 +7,20 @@
 mod allowed_value;
 mod decision;
 mod enforcement;
+mod exceptions;
 mod grammar;
 mod image_ref;
 mod policy_index;
 mod policy_set;
 mod prefix_trie;
+mod verdict;
 
 pub use allowed_value::{
     AllowedValue, AllowedValueError, MAX_ALLOWED_VALUES, MAX_ALLOWED_VALUE_LEN,
 };
 pub use decision::{DecisionNote, DecisionOutcome};
-pub use enforcement::{judge, ExemptImages, ImageSource, Judgement, Refused, ReportedBy};
+pub use enforcement::{judge, ExemptImages, ImageSource, Judgement, Refused, ReportedBy, Subject};
+pub use exceptions::{AppliedException, Exceptions, PolicyException, MAX_EXCEPTION_DAYS};
 pub use grammar::check_repository_path;
 pub use image_ref::{ImageRef, ImageRefError, MAX_IMAGE_REF_LEN};
 pub use policy_set::{
