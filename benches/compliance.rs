@@ -349,7 +349,7 @@ fn judging_only(bencher: Bencher) {
                 page: 1,
                 per_page: 30,
             };
-            let mut scan = Scan::new(&set, "octo-org", exempt, page);
+            let mut scan = Scan::new(&set, "octo-org", exempt, chrono::Utc::now(), page);
             for row in rows {
                 scan.judge(row);
             }

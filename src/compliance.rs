@@ -1,13 +1,16 @@
 //! Compliance: the org's existing codespaces that the policies in force now would refuse
 //! on a full rebuild, each judged by the image it was built from through the very function
-//! creation uses ([`judge`]), so that a codespace listed here is exactly one a full rebuild
-//! would refuse (or send to recovery mode) today.
+//! creation uses ([`judge`]), with the org's exceptions live at the service clock's now, so
+//! that a codespace listed here is exactly one a full rebuild would refuse (or send to
+//! recovery mode) today.
 //!
 //! Memory stays bounded whatever the org's size: the codespaces are read a batch at a time
 //! in `(created_at, id)` order, judged, counted, and dropped, except those of the requested
 //! page.
 
-use crate::policy::{judge, CompiledPolicySet, ExemptImages, ImageRef, Judgement};
+use chrono::{DateTime, Utc};
+
+use crate::policy::{judge, CompiledPolicySet, ExemptImages, ImageRef, Judgement, Subject};
 use crate::store::{CodespaceCursor, CodespaceImage, ComplianceStore, PageRequest, StoreResult};
 
 /// Codespaces read per round trip: enough that the round trips cost little next to the
@@ -37,6 +40,8 @@ pub struct Scan<'a> {
     set: &'a CompiledPolicySet,
     org_login: &'a str,
     exempt: ExemptImages<'a>,
+    /// The service's clock when the scan began: exceptions live then apply.
+    now: DateTime<Utc>,
     /// The refused codespaces before the page, and the page's size.
     skip: i64,
     per_page: usize,
@@ -47,17 +52,19 @@ pub struct Scan<'a> {
 }
 
 impl<'a> Scan<'a> {
-    /// A scan of the org `org_login` under `set`, keeping page `page`.
+    /// A scan of the org `org_login` under `set` at `now`, keeping page `page`.
     pub fn new(
         set: &'a CompiledPolicySet,
         org_login: &'a str,
         exempt: ExemptImages<'a>,
+        now: DateTime<Utc>,
         page: PageRequest,
     ) -> Self {
         Self {
             set,
             org_login,
             exempt,
+            now,
             skip: page.offset(),
             per_page: usize::try_from(page.per_page).unwrap_or(0),
             total: 0,
@@ -90,7 +97,7 @@ impl<'a> Scan<'a> {
             }
             return None;
         }
-        would_refuse(self.set, self.org_login, self.exempt, codespace)
+        would_refuse(self.set, self.org_login, self.exempt, self.now, codespace)
     }
 
     /// The page and the count, once every codespace was judged.
@@ -110,28 +117,29 @@ impl<'a> Scan<'a> {
 }
 
 /// The enforcing policies of `set` that would refuse `codespace`'s image on a full rebuild
-/// in the org `org_login`; `None` when they allow it or do not judge it. A stored image that
-/// no longer parses is `None` too: it cannot be rebuilt as it is, so no policy is what
-/// stands in its way. Compliance and preview both judge codespaces through this.
+/// in the org `org_login` at `now`; `None` when they allow it, do not judge it, or a live
+/// exception for its repository and user allows it. A stored image that no longer parses is
+/// `None` too: it cannot be rebuilt as it is, so no policy is what stands in its way.
+/// Compliance and preview both judge codespaces through this.
 pub fn would_refuse(
     set: &CompiledPolicySet,
     org_login: &str,
     exempt: ExemptImages<'_>,
+    now: DateTime<Utc>,
     codespace: &CodespaceImage,
 ) -> Option<Vec<i64>> {
     let image = ImageRef::parse(&codespace.image).ok()?;
-    let billed_to_org = codespace.billable_owner.eq_ignore_ascii_case(org_login);
     let repo_key = codespace.repo_name.to_ascii_lowercase();
-    match judge(
-        set,
-        &repo_key,
-        &image,
-        codespace.image_source,
-        billed_to_org,
-        exempt,
-    ) {
+    let subject = Subject {
+        repo_key: &repo_key,
+        user: Some(&codespace.user),
+        image: &image,
+        source: codespace.image_source,
+        billed_to_org: codespace.billable_owner.eq_ignore_ascii_case(org_login),
+    };
+    match judge(set, &subject, exempt, now) {
         Judgement::Refused { policy_ids, .. } => Some(policy_ids),
-        Judgement::Allowed { .. } | Judgement::Exempt(_) => None,
+        Judgement::Allowed { .. } | Judgement::Exempt(_) | Judgement::Excepted(_) => None,
     }
 }
 
@@ -214,7 +222,7 @@ mod tests {
     #[test]
     fn refused_images_are_listed_with_their_policies_and_allowed_ones_are_not() {
         let set = node_only(Enforcement::Enforce);
-        let mut scan = Scan::new(&set, "Octo-Org", EXEMPT, page(1, 30));
+        let mut scan = Scan::new(&set, "Octo-Org", EXEMPT, at(0), page(1, 30));
         scan.judge(codespace(1, "python:3"));
         scan.judge(codespace(2, "node:18"));
         let compliance = scan.finish();
@@ -231,14 +239,14 @@ mod tests {
         let mut default = codespace(4, "node:18");
         default.image_source = ImageSource::Default;
         default.image = EXEMPT.default_image.into();
-        let mut scan = Scan::new(&enforced, "octo-org", EXEMPT, page(1, 30));
+        let mut scan = Scan::new(&enforced, "octo-org", EXEMPT, at(0), page(1, 30));
         scan.judge(codespace(1, EXEMPT.recovery_image));
         scan.judge(codespace(2, EXEMPT.default_image));
         scan.judge(user_pays);
         scan.judge(default);
         assert_eq!(scan.finish().total_count, 0);
         let reported = node_only(Enforcement::Report);
-        let mut scan = Scan::new(&reported, "octo-org", EXEMPT, page(1, 30));
+        let mut scan = Scan::new(&reported, "octo-org", EXEMPT, at(0), page(1, 30));
         scan.judge(codespace(1, "python:3"));
         assert_eq!(scan.finish().total_count, 0);
     }
@@ -246,7 +254,7 @@ mod tests {
     #[test]
     fn an_image_that_no_longer_parses_is_skipped() {
         let set = node_only(Enforcement::Enforce);
-        let mut scan = Scan::new(&set, "octo-org", EXEMPT, page(1, 30));
+        let mut scan = Scan::new(&set, "octo-org", EXEMPT, at(0), page(1, 30));
         scan.judge(codespace(1, "Not An Image"));
         scan.judge(codespace(2, "python:3"));
         let compliance = scan.finish();
@@ -257,7 +265,7 @@ mod tests {
     #[test]
     fn only_the_requested_page_is_kept_and_every_refusal_is_counted() {
         let set = node_only(Enforcement::Enforce);
-        let mut scan = Scan::new(&set, "octo-org", EXEMPT, page(2, 3));
+        let mut scan = Scan::new(&set, "octo-org", EXEMPT, at(0), page(2, 3));
         for n in 0..10 {
             scan.judge(codespace(
                 n,
@@ -300,7 +308,7 @@ mod tests {
             .collect();
         let store = Rows(rows);
         // Page 4 holds the refused codespaces 900 to 1197: it spans the first two batches.
-        let scan = Scan::new(&set, "octo-org", EXEMPT, page(4, 100));
+        let scan = Scan::new(&set, "octo-org", EXEMPT, at(0), page(4, 100));
         let compliance = run(&store, 1, scan).await.unwrap();
         assert_eq!(compliance.total_count, (2 * BATCH + 7 + 2) / 3);
         let expected: Vec<_> = (300..400).map(|k| codespace(3 * k, "").id).collect();

@@ -7,6 +7,7 @@ pub mod app;
 pub mod auth;
 pub mod billing;
 pub mod check;
+pub mod clock;
 pub mod compliance;
 pub mod config;
 pub mod devcontainer;

@@ -1,7 +1,8 @@
 //! Preview: what a policy change would do before it is made. The org's existing codespaces
 //! (each by the image it was built from) and its decisions of the last 30 days are judged
 //! by the policies as they are and as they would be with the change, through the very
-//! function creation uses (`policy::judge`); nothing is written.
+//! function creation uses (`policy::judge`), both with the org's live exceptions; nothing is
+//! written.
 //!
 //! Memory stays bounded: both are read in keyset batches, judged twice and dropped; the
 //! lists answered hold at most [`MAX_LISTED`] entries each, while the counts cover all.
@@ -9,7 +10,7 @@
 use chrono::{DateTime, Utc};
 
 use crate::compliance::{would_refuse, BATCH};
-use crate::policy::{judge, CompiledPolicySet, ExemptImages, ImageRef, Judgement};
+use crate::policy::{judge, CompiledPolicySet, ExemptImages, ImageRef, Judgement, Subject};
 use crate::store::{
     repo_key_of, CodespaceCursor, CodespaceImage, DecisionEntry, Store, StoreResult,
 };
@@ -19,13 +20,16 @@ pub const DECISION_WINDOW_DAYS: i64 = 30;
 /// Most entries one list of the answer holds; its count covers the rest.
 pub const MAX_LISTED: usize = 1_000;
 
-/// The two policy sets a preview compares, and what judging needs besides.
+/// The two policy sets a preview compares (each holding the org's exceptions), and what
+/// judging needs besides.
 #[derive(Clone, Copy)]
 pub struct Sets<'a> {
     pub before: &'a CompiledPolicySet,
     pub after: &'a CompiledPolicySet,
     pub org_login: &'a str,
     pub exempt: ExemptImages<'a>,
+    /// The service's clock: exceptions live then apply.
+    pub now: DateTime<Utc>,
 }
 
 /// A list capped at [`MAX_LISTED`], with the count of everything offered to it.
@@ -66,32 +70,35 @@ pub struct Preview {
 }
 
 /// The enforcing policies of `set` that refuse a logged decision's image; `None` when
-/// they allow it. A logged decision was judged, so it was billed to the org.
+/// they allow it, or a live exception for its repository and user does. A logged decision
+/// was judged, so it was billed to the org.
 fn decision_refused(
     set: &CompiledPolicySet,
     exempt: ExemptImages<'_>,
+    now: DateTime<Utc>,
     decision: &DecisionEntry,
 ) -> Option<Vec<i64>> {
     let image = ImageRef::parse(&decision.note.image).ok()?;
     let repo_key = repo_key_of(&decision.repository);
-    match judge(
-        set,
-        &repo_key,
-        &image,
-        decision.note.image_source,
-        true,
-        exempt,
-    ) {
+    let subject = Subject {
+        repo_key: &repo_key,
+        user: Some(&decision.user),
+        image: &image,
+        source: decision.note.image_source,
+        billed_to_org: true,
+    };
+    match judge(set, &subject, exempt, now) {
         Judgement::Refused { policy_ids, .. } => Some(policy_ids),
-        Judgement::Allowed { .. } | Judgement::Exempt(_) => None,
+        Judgement::Allowed { .. } | Judgement::Exempt(_) | Judgement::Excepted(_) => None,
     }
 }
 
 /// Judges one codespace under both sets.
 pub fn judge_codespace(sets: Sets<'_>, preview: &mut Preview, codespace: CodespaceImage) {
     preview.codespaces_checked += 1;
-    let before = would_refuse(sets.before, sets.org_login, sets.exempt, &codespace);
-    let after = would_refuse(sets.after, sets.org_login, sets.exempt, &codespace);
+    let (login, exempt, now) = (sets.org_login, sets.exempt, sets.now);
+    let before = would_refuse(sets.before, login, exempt, now, &codespace);
+    let after = would_refuse(sets.after, login, exempt, now, &codespace);
     if let (None, Some(refused_by)) = (before, after) {
         preview
             .codespaces_newly_refused
@@ -102,8 +109,8 @@ pub fn judge_codespace(sets: Sets<'_>, preview: &mut Preview, codespace: Codespa
 /// Judges one decision under both sets.
 pub fn judge_decision(sets: Sets<'_>, preview: &mut Preview, decision: DecisionEntry) {
     preview.decisions_checked += 1;
-    let before = decision_refused(sets.before, sets.exempt, &decision);
-    let after = decision_refused(sets.after, sets.exempt, &decision);
+    let before = decision_refused(sets.before, sets.exempt, sets.now, &decision);
+    let after = decision_refused(sets.after, sets.exempt, sets.now, &decision);
     match (before, after) {
         (None, Some(refused_by)) => preview.decisions_newly_refused.push((decision, refused_by)),
         (Some(_), None) => preview.decisions_newly_allowed.push(decision),
@@ -111,7 +118,8 @@ pub fn judge_decision(sets: Sets<'_>, preview: &mut Preview, decision: DecisionE
     }
 }
 
-/// Reads the org's codespaces and recent decisions a batch at a time and judges each.
+/// Reads the org's codespaces and recent decisions a batch at a time and judges each; `now`
+/// (the system's time, as the log's times are) bounds the decisions' window.
 pub async fn run(
     store: &dyn Store,
     org_id: i64,

@@ -2,9 +2,11 @@
 //! its registries and the creation log. Pure, so that creation, full rebuild and preflight
 //! share it exactly.
 
+use chrono::{DateTime, SecondsFormat, Utc};
+
 use crate::policy::{
-    judge, refusal_message, CompiledPolicySet, DecisionNote, DecisionOutcome, ExemptImages,
-    ImageRef, ImageSource, Judgement, Refused,
+    judge, refusal_message, AppliedException, CompiledPolicySet, DecisionNote, DecisionOutcome,
+    ExemptImages, ImageRef, ImageSource, Judgement, Refused, Subject,
 };
 use crate::registries::{incomplete_lines, pull_line, Access, Pull};
 use crate::store::CodespaceBuild;
@@ -16,6 +18,11 @@ pub struct BuildRequest {
     pub repository: String,
     /// The lowercased repository name policies are indexed by.
     pub repo_key: String,
+    /// The codespace's user; `None` for a preflight that names none (then only exceptions
+    /// for every user apply).
+    pub user: Option<String>,
+    /// The service's clock when the request arrived, by which exceptions are live or expired.
+    pub now: DateTime<Utc>,
     pub image: ImageRef,
     pub source: ImageSource,
     pub billed_to_org: bool,
@@ -36,14 +43,14 @@ pub fn judgement(request: &BuildRequest, set: &CompiledPolicySet) -> Judgement {
         default_image: &request.default_image,
         recovery_image: &request.recovery_image,
     };
-    judge(
-        set,
-        &request.repo_key,
-        &request.image,
-        request.source,
-        request.billed_to_org,
-        exempt,
-    )
+    let subject = Subject {
+        repo_key: &request.repo_key,
+        user: request.user.as_deref(),
+        image: &request.image,
+        source: request.source,
+        billed_to_org: request.billed_to_org,
+    };
+    judge(set, &subject, exempt, request.now)
 }
 
 /// Decides what to build. A refused `image` is an error (the caller answers 400); a refused
@@ -87,12 +94,14 @@ pub fn plan_judged(
     // What the decision log keeps, for every codespace the policies judged.
     let judged = !matches!(judgement, Judgement::Exempt(_));
     let reported_by: Vec<i64> = judgement.reported().iter().map(|r| r.id).collect();
+    let exception = judgement.exception().map(|e| e.id);
     let note = |outcome: DecisionOutcome, refused_by: &[i64]| DecisionNote {
         image: image.clone(),
         image_source: request.source,
         outcome,
         refused_by: refused_by.to_vec(),
         reported_by: reported_by.clone(),
+        exception,
     };
     let build = |image: String, recovery_mode: bool, log: Vec<String>, refused_by: &[i64]| {
         let outcome = if recovery_mode {
@@ -127,9 +136,10 @@ pub fn plan_judged(
         ));
     }
     match judgement {
-        Judgement::Allowed { .. } | Judgement::Exempt(_) => {
-            log.push(match judgement {
+        Judgement::Allowed { .. } | Judgement::Exempt(_) | Judgement::Excepted(_) => {
+            log.push(match &judgement {
                 Judgement::Exempt(reason) => format!("Organization policy not checked: {reason}."),
+                Judgement::Excepted(exception) => exception_line(exception, &image),
                 _ => format!("Base image '{image}' is allowed by the organization's policies."),
             });
             if let Pull::Unpullable { reason } = &access.configured {
@@ -168,6 +178,19 @@ pub fn plan_judged(
     }
 }
 
+/// The creation log's line naming the exception that allowed the image.
+fn exception_line(exception: &AppliedException, image: &str) -> String {
+    format!(
+        "Exception {} (reason: '{}') allows base image '{image}' until {}; the organization \
+         policies alone would not allow it.",
+        exception.id,
+        exception.reason,
+        exception
+            .expires_at
+            .to_rfc3339_opts(SecondsFormat::Secs, true)
+    )
+}
+
 fn join_ids(ids: &[i64]) -> String {
     ids.iter()
         .map(i64::to_string)
@@ -182,115 +205,8 @@ pub fn new_codespace_id() -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::policy::{AllowedValue, PolicyRules, Target};
-
-    fn node_only() -> CompiledPolicySet {
-        CompiledPolicySet::compile(vec![PolicyRules {
-            id: 4,
-            name: "node".into(),
-            target: Target::AllRepositories,
-            enforcement: Default::default(),
-            base_images: Some(vec![AllowedValue::parse("node:*").unwrap()]),
-        }])
-    }
-
-    fn request(image: &str, source: ImageSource) -> BuildRequest {
-        BuildRequest {
-            repository: "octo-org/app".into(),
-            repo_key: "app".into(),
-            image: ImageRef::parse(image).unwrap(),
-            source,
-            billed_to_org: true,
-            billable_owner: "octo-org".into(),
-            default_image: "mcr.microsoft.com/devcontainers/universal:2".into(),
-            recovery_image: "mcr.microsoft.com/devcontainers/base:ubuntu".into(),
-            compose_service: None,
-            log_so_far: vec!["earlier".into()],
-            access: Access::anonymous(),
-        }
-    }
-
-    #[test]
-    fn a_refused_compose_image_is_refused_like_a_devcontainer_image() {
-        let request = BuildRequest {
-            compose_service: Some("app".into()),
-            ..request("python:3", ImageSource::Compose)
-        };
-        let refused = plan_build(&request, &node_only()).unwrap_err();
-        assert_eq!(refused.image, "python:3");
-        let allowed = BuildRequest {
-            image: ImageRef::parse("node:18").unwrap(),
-            ..request
-        };
-        let build = plan_build(&allowed, &node_only()).unwrap();
-        assert!(!build.recovery_mode);
-        assert!(build
-            .creation_log
-            .contains(&"Using image 'node:18' of Docker Compose service 'app'.".to_string()));
-    }
-
-    #[test]
-    fn a_refused_compose_build_runs_in_recovery_mode_and_names_the_service() {
-        let request = BuildRequest {
-            compose_service: Some("app".into()),
-            ..request("python:3", ImageSource::Dockerfile)
-        };
-        let build = plan_build(&request, &node_only()).unwrap();
-        assert!(build.recovery_mode);
-        assert!(build.creation_log.contains(
-            &"Using base image 'python:3' from the Dockerfile that Docker Compose service 'app' builds."
-                .to_string()
-        ));
-    }
-
-    #[test]
-    fn an_allowed_image_is_built_as_configured() {
-        let build = plan_build(&request("node:18", ImageSource::Image), &node_only()).unwrap();
-        assert_eq!(build.image, "node:18");
-        assert!(!build.recovery_mode);
-        assert_eq!(build.creation_log[0], "earlier");
-    }
-
-    #[test]
-    fn a_refused_image_is_an_error_naming_the_image_as_written() {
-        let refused =
-            plan_build(&request("python:3", ImageSource::Image), &node_only()).unwrap_err();
-        assert_eq!(refused.image, "python:3");
-        assert_eq!(refused.policy_ids, vec![4]);
-        assert_eq!(
-            refused.log.last().unwrap(),
-            "Base image 'python:3' is not allowed based on an organization policy set by your organization administrator. (refused by policy 4)"
-        );
-    }
-
-    #[test]
-    fn a_refused_dockerfile_base_image_builds_the_recovery_image() {
-        let build =
-            plan_build(&request("python:3", ImageSource::Dockerfile), &node_only()).unwrap();
-        assert!(build.recovery_mode);
-        assert_eq!(build.image, "mcr.microsoft.com/devcontainers/base:ubuntu");
-        assert_eq!(build.image_source, ImageSource::Dockerfile);
-        let last = build.creation_log.last().unwrap();
-        assert!(
-            last.contains("Base image 'python:3' is not allowed"),
-            "{last}"
-        );
-        assert!(last.contains("recovery mode"), "{last}");
-    }
-
-    #[test]
-    fn codespace_ids_are_unique_and_well_formed() {
-        let a = new_codespace_id();
-        let b = new_codespace_id();
-        assert_ne!(a, b);
-        assert_eq!(a.len(), 29);
-        assert!(a.starts_with("cs_"));
-        let crockford = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
-        assert!(a[3..].bytes().all(|c| crockford.contains(&c)), "{a}");
-    }
-}
+#[path = "provisioning_tests.rs"]
+mod tests;
 
 #[cfg(test)]
 #[path = "provisioning_access_tests.rs"]

@@ -9,6 +9,8 @@ fn request(access: Access) -> BuildRequest {
     BuildRequest {
         repository: "octo-org/app".into(),
         repo_key: "app".into(),
+        user: Some("mona".into()),
+        now: chrono::DateTime::UNIX_EPOCH,
         image: ImageRef::parse("ghcr.io/octo-org/tools:1").unwrap(),
         source: ImageSource::Image,
         billed_to_org: true,

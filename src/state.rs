@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use tokio::sync::Semaphore;
 
+use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
 use crate::metrics::Metrics;
 use crate::secrets::MasterKey;
@@ -31,6 +32,8 @@ pub struct Shared {
     pub metrics: Metrics,
     /// Wraps every stored secret value and level private key (`crate::master_key`).
     pub master_key: Arc<MasterKey>,
+    /// The time by which exceptions are created and expire (a test's own clock in tests).
+    pub clock: Arc<dyn Clock>,
 }
 
 impl std::ops::Deref for AppState {
@@ -49,14 +52,32 @@ impl AppState {
     ///
     /// Only if the operating system's random number generator fails.
     pub fn new(store: Arc<dyn Store>, config: Config) -> Self {
+        Self::with_clock(store, config, Arc::new(SystemClock))
+    }
+
+    /// [`AppState::new`] on the clock `clock`: tests set and advance it to see exceptions expire.
+    ///
+    /// # Panics
+    ///
+    /// Only if the operating system's random number generator fails.
+    pub fn with_clock(store: Arc<dyn Store>, config: Config, clock: Arc<dyn Clock>) -> Self {
         let key = MasterKey::generate().expect("the operating system's RNG failed");
-        Self::with_master_key(store, config, Arc::new(key))
+        Self::build(store, config, Arc::new(key), clock)
     }
 
     pub fn with_master_key(
         store: Arc<dyn Store>,
         config: Config,
         master_key: Arc<MasterKey>,
+    ) -> Self {
+        Self::build(store, config, master_key, Arc::new(SystemClock))
+    }
+
+    fn build(
+        store: Arc<dyn Store>,
+        config: Config,
+        master_key: Arc<MasterKey>,
+        clock: Arc<dyn Clock>,
     ) -> Self {
         let admin_token_hash = config.admin_token.as_deref().map(hash_token);
         let in_flight = Arc::new(Semaphore::new(config.max_concurrent_requests));
@@ -68,6 +89,7 @@ impl AppState {
             in_flight,
             metrics: Metrics::new(),
             master_key,
+            clock,
         }))
     }
 

@@ -1,6 +1,6 @@
 //! What the policies decided of one creation or full rebuild, as the decision log keeps it:
-//! the image judged, the outcome, the enforcing policies that refused it and the report-only
-//! ones that would have.
+//! the image judged, the outcome, the enforcing policies that refused it, the report-only
+//! ones that would have, and the exception that allowed it over them.
 
 use crate::policy::ImageSource;
 
@@ -42,6 +42,8 @@ pub struct DecisionNote {
     pub refused_by: Vec<i64>,
     /// Report-only policies that would have refused it, ascending.
     pub reported_by: Vec<i64>,
+    /// The exception that allowed it although a policy did not (then both lists are empty).
+    pub exception: Option<i64>,
 }
 
 #[cfg(test)]

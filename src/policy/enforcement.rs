@@ -1,9 +1,13 @@
 //! Whether the policy applies to a codespace at all, and what it says when it does.
 //!
 //! The policy never judges the default or recovery image, nor a codespace the org does not
-//! pay for; everything else must pass every applicable policy.
+//! pay for; everything else must pass every applicable policy, unless a live exception
+//! allows what one of them does not.
+
+use chrono::{DateTime, Utc};
 
 use super::decision::DecisionNote;
+use super::exceptions::AppliedException;
 use super::{CompiledPolicySet, ImageRef};
 
 /// Where a codespace's image came from.
@@ -61,6 +65,9 @@ pub enum Judgement {
         policy_ids: Vec<i64>,
         reported: Vec<ReportedBy>,
     },
+    /// An applicable policy (enforcing or report-only) does not allow it, but this live
+    /// exception does: it is allowed, with nothing refused and nothing reported.
+    Excepted(AppliedException),
 }
 
 impl Judgement {
@@ -68,9 +75,30 @@ impl Judgement {
     pub fn reported(&self) -> &[ReportedBy] {
         match self {
             Self::Allowed { reported } | Self::Refused { reported, .. } => reported,
-            Self::Exempt(_) => &[],
+            Self::Exempt(_) | Self::Excepted(_) => &[],
         }
     }
+
+    /// The exception that allowed the image, if one did.
+    pub fn exception(&self) -> Option<&AppliedException> {
+        match self {
+            Self::Excepted(exception) => Some(exception),
+            _ => None,
+        }
+    }
+}
+
+/// The codespace being judged.
+#[derive(Debug, Clone, Copy)]
+pub struct Subject<'a> {
+    /// The repository's name, lowercased.
+    pub repo_key: &'a str,
+    /// Its user, in any case; `None` when a dry run names none, and then only the
+    /// exceptions for every user apply.
+    pub user: Option<&'a str>,
+    pub image: &'a ImageRef,
+    pub source: ImageSource,
+    pub billed_to_org: bool,
 }
 
 /// A report-only policy that would have refused the image.
@@ -87,15 +115,21 @@ pub struct ExemptImages<'a> {
     pub recovery_image: &'a str,
 }
 
-/// Judges `image` for a codespace of repository `repo_key`.
+/// Judges the subject's image at `now` (the service's clock, which decides whether an
+/// exception has expired).
 pub fn judge(
     set: &CompiledPolicySet,
-    repo_key: &str,
-    image: &ImageRef,
-    source: ImageSource,
-    billed_to_org: bool,
+    subject: &Subject<'_>,
     exempt: ExemptImages<'_>,
+    now: DateTime<Utc>,
 ) -> Judgement {
+    let Subject {
+        repo_key,
+        user,
+        image,
+        source,
+        billed_to_org,
+    } = *subject;
     if source == ImageSource::Default || image.as_str() == exempt.default_image {
         return Judgement::Exempt("the default image is not subject to organization policies");
     }
@@ -108,6 +142,15 @@ pub fn judge(
         );
     }
     let refusals = set.refusals(repo_key, image);
+    // What every policy allows needs no exception: the allowed path never looks at them.
+    if refusals.enforced.is_empty() && refusals.reported.is_empty() {
+        return Judgement::Allowed {
+            reported: Vec::new(),
+        };
+    }
+    if let Some(exception) = set.exception_for(repo_key, user, image, now) {
+        return Judgement::Excepted(exception.into());
+    }
     let reported = refusals
         .reported
         .iter()
@@ -127,122 +170,5 @@ pub fn judge(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::policy::{AllowedValue, PolicyRules, Target};
-
-    const EXEMPT: ExemptImages<'static> = ExemptImages {
-        default_image: "mcr.microsoft.com/devcontainers/universal:2",
-        recovery_image: "mcr.microsoft.com/devcontainers/base:ubuntu",
-    };
-
-    /// One org-wide policy that allows nothing at all.
-    fn lockdown() -> CompiledPolicySet {
-        CompiledPolicySet::compile(vec![PolicyRules {
-            id: 9,
-            name: "nothing".into(),
-            target: Target::AllRepositories,
-            enforcement: Default::default(),
-            base_images: Some(Vec::new()),
-        }])
-    }
-
-    fn image(raw: &str) -> ImageRef {
-        ImageRef::parse(raw).unwrap()
-    }
-
-    #[test]
-    fn a_refused_image_names_the_refusing_policies() {
-        let judgement = judge(
-            &lockdown(),
-            "repo",
-            &image("node:18"),
-            ImageSource::Image,
-            true,
-            EXEMPT,
-        );
-        assert_eq!(
-            judgement,
-            Judgement::Refused {
-                policy_ids: vec![9],
-                reported: Vec::new(),
-            }
-        );
-    }
-
-    #[test]
-    fn the_default_image_is_never_judged() {
-        let default = image(EXEMPT.default_image);
-        for source in [
-            ImageSource::Default,
-            ImageSource::Image,
-            ImageSource::Dockerfile,
-        ] {
-            let judgement = judge(&lockdown(), "repo", &default, source, true, EXEMPT);
-            assert!(matches!(judgement, Judgement::Exempt(_)), "{source:?}");
-        }
-    }
-
-    #[test]
-    fn the_recovery_image_is_never_judged() {
-        let recovery = image(EXEMPT.recovery_image);
-        let judgement = judge(
-            &lockdown(),
-            "repo",
-            &recovery,
-            ImageSource::Image,
-            true,
-            EXEMPT,
-        );
-        assert!(matches!(judgement, Judgement::Exempt(_)));
-    }
-
-    #[test]
-    fn codespaces_not_billed_to_the_org_are_not_judged() {
-        let judgement = judge(
-            &lockdown(),
-            "repo",
-            &image("node:18"),
-            ImageSource::Image,
-            false,
-            EXEMPT,
-        );
-        assert!(matches!(judgement, Judgement::Exempt(_)));
-    }
-
-    #[test]
-    fn an_allowed_image_is_allowed() {
-        let set = CompiledPolicySet::compile(vec![PolicyRules {
-            id: 1,
-            name: "node".into(),
-            target: Target::AllRepositories,
-            enforcement: Default::default(),
-            base_images: Some(vec![AllowedValue::parse("node:*").unwrap()]),
-        }]);
-        let judgement = judge(
-            &set,
-            "repo",
-            &image("node:18"),
-            ImageSource::Dockerfile,
-            true,
-            EXEMPT,
-        );
-        assert_eq!(
-            judgement,
-            Judgement::Allowed {
-                reported: Vec::new()
-            }
-        );
-    }
-
-    #[test]
-    fn image_sources_round_trip_through_their_names() {
-        for source in [
-            ImageSource::Image,
-            ImageSource::Dockerfile,
-            ImageSource::Default,
-        ] {
-            assert_eq!(ImageSource::parse(source.as_str()), Some(source));
-        }
-    }
-}
+#[path = "enforcement_tests.rs"]
+mod tests;

@@ -9,11 +9,13 @@ pub mod constraints;
 mod decision;
 mod effective;
 mod enforcement;
+mod exceptions;
 mod grammar;
 mod image_ref;
 mod policy_index;
 mod policy_set;
 mod prefix_trie;
+mod verdict;
 mod warnings;
 
 pub use allowed_value::{
@@ -22,7 +24,8 @@ pub use allowed_value::{
 pub use constraints::{CombinedLimits, ConstraintSet, ConstraintsInput, PortVisibility};
 pub use decision::{DecisionNote, DecisionOutcome};
 pub use effective::{AllowedList, Effective};
-pub use enforcement::{judge, ExemptImages, ImageSource, Judgement, Refused, ReportedBy};
+pub use enforcement::{judge, ExemptImages, ImageSource, Judgement, Refused, ReportedBy, Subject};
+pub use exceptions::{AppliedException, Exceptions, PolicyException, MAX_EXCEPTION_DAYS};
 pub use grammar::check_repository_path;
 pub use image_ref::{ImageRef, ImageRefError, MAX_IMAGE_REF_LEN};
 pub use policy_set::{

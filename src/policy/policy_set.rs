@@ -1,14 +1,20 @@
 //! The compiled, immutable structure that answers "may this repository use
-//! this base image?" in time independent of how many values policies list.
+//! this base image?" in time independent of how many values policies list. It holds the
+//! org's exceptions too, so that whatever caches a set and renews it on a policy change
+//! carries them with it.
 
 use std::collections::HashMap;
-use std::fmt::{self, Write as _};
 use std::hash::RandomState;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
 
 use crate::policy::allowed_value::AllowedValue;
 use crate::policy::effective::{AllowedList, Effective};
+use crate::policy::exceptions::{Exceptions, PolicyException};
 use crate::policy::image_ref::ImageRef;
 use crate::policy::policy_index::{CompiledPolicy, Probe};
+pub use crate::policy::verdict::{Decision, MatchedValue, PolicyVerdict, Refusals};
 
 /// Which repositories a policy applies to.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -75,85 +81,6 @@ pub struct PolicyRules {
     pub base_images: Option<Vec<AllowedValue>>,
 }
 
-/// The outcome for one repository and image. It borrows from the compiled set and the
-/// image, so that deciding copies no names or values: evaluate answers one verdict per
-/// applicable policy, and with 64 policies the copies were most of its cost.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Decision<'a> {
-    /// True when every applicable enforcing policy allows the image (or none applies).
-    pub allowed: bool,
-    /// One verdict per applicable policy, ordered by policy id.
-    pub verdicts: Vec<PolicyVerdict<'a>>,
-}
-
-impl Decision<'_> {
-    /// Ids of the enforcing policies that refused the image, in ascending order.
-    pub fn refusing_policy_ids(&self) -> Vec<i64> {
-        self.ids_refusing(Enforcement::Enforce)
-    }
-
-    /// Ids of the report-only policies that would have refused the image, ascending.
-    pub fn reporting_policy_ids(&self) -> Vec<i64> {
-        self.ids_refusing(Enforcement::Report)
-    }
-
-    fn ids_refusing(&self, enforcement: Enforcement) -> Vec<i64> {
-        self.verdicts
-            .iter()
-            .filter(|v| !v.allowed && v.enforcement == enforcement)
-            .map(|v| v.policy_id)
-            .collect()
-    }
-}
-
-/// The applicable policies that do not allow an image, by enforcement, each ascending.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Refusals {
-    /// Enforcing policies: the image is refused if any.
-    pub enforced: Vec<i64>,
-    /// Report-only policies that would have refused it.
-    pub reported: Vec<i64>,
-}
-
-/// What one applicable policy said about the image.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PolicyVerdict<'a> {
-    /// The policy's id.
-    pub policy_id: i64,
-    /// The policy's name.
-    pub policy_name: &'a str,
-    /// Whether it refuses or only reports.
-    pub enforcement: Enforcement,
-    /// Whether this policy allows the image.
-    pub allowed: bool,
-    /// The allowed value that matched: an exact match if any, otherwise the longest
-    /// matching prefix.
-    pub matched_value: Option<MatchedValue<'a>>,
-}
-
-/// An allowed value that matched an image, borrowed from the image: an exact value equals
-/// the image, and a prefix value is the start of it. Displayed as written, with the `*` of
-/// a prefix.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum MatchedValue<'a> {
-    /// An exact value, equal to the image.
-    Exact(&'a str),
-    /// A prefix value, without its trailing `*`.
-    Prefix(&'a str),
-}
-
-impl fmt::Display for MatchedValue<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            MatchedValue::Exact(value) => f.write_str(value),
-            MatchedValue::Prefix(prefix) => {
-                f.write_str(prefix)?;
-                f.write_char('*')
-            }
-        }
-    }
-}
-
 /// All of an organization's policies, compiled for fast decisions.
 ///
 /// Immutable once built, so it can be shared across threads behind an `Arc`
@@ -172,6 +99,9 @@ pub struct CompiledPolicySet {
     /// Hashes exact values for every policy of the set, so that a decision hashes the
     /// image once, however many policies apply.
     hasher: RandomState,
+    /// The org's exceptions, expired ones included; shared, so that a preview's changed
+    /// set judges by the very same ones.
+    exceptions: Arc<Exceptions>,
 }
 
 impl CompiledPolicySet {
@@ -216,8 +146,61 @@ impl CompiledPolicySet {
         set
     }
 
+    /// [`CompiledPolicySet::compile`], with the org's exceptions.
+    pub fn compile_with(policies: Vec<PolicyRules>, exceptions: Vec<PolicyException>) -> Self {
+        let mut set = Self::compile(policies);
+        set.exceptions = Arc::new(Exceptions::new(exceptions));
+        set
+    }
+
+    /// This set with the exceptions of `other` (a preview's changed policies, judged with
+    /// the exceptions in force).
+    pub fn with_exceptions_of(mut self, other: &CompiledPolicySet) -> Self {
+        self.exceptions = Arc::clone(&other.exceptions);
+        self
+    }
+
+    /// The exceptions the set holds, expired ones included.
+    pub fn exceptions(&self) -> &Exceptions {
+        &self.exceptions
+    }
+
+    /// The live exception (lowest id first) that covers a codespace of `repo_key` for `user`
+    /// and allows `image`. Asked only once an applicable policy did not allow the image, so
+    /// that an allowed image never pays for exceptions.
+    pub fn exception_for(
+        &self,
+        repo_key: &str,
+        user: Option<&str>,
+        image: &ImageRef,
+        now: DateTime<Utc>,
+    ) -> Option<&PolicyException> {
+        self.exceptions.find(repo_key, user, image, now)
+    }
+
+    /// [`CompiledPolicySet::decide`] for `user` (or no user: then only the exceptions for
+    /// every user apply) at `now`: the dry run's form of the decision creation makes, in
+    /// which a live exception allows an image that an applicable policy does not.
+    pub fn decide_for<'a>(
+        &'a self,
+        repo_key: &str,
+        user: Option<&str>,
+        image: &'a ImageRef,
+        now: DateTime<Utc>,
+    ) -> Decision<'a> {
+        let mut decision = self.decide(repo_key, image);
+        if decision.verdicts.iter().any(|v| !v.allowed) {
+            if let Some(exception) = self.exception_for(repo_key, user, image, now) {
+                decision.allowed = true;
+                decision.exception = Some(exception);
+            }
+        }
+        decision
+    }
+
     /// Decides whether the repository `repo_key` (lowercased by the caller) may
-    /// use `image`: every applicable policy must allow it.
+    /// use `image`: every applicable policy must allow it. Exceptions are not looked at
+    /// (see [`CompiledPolicySet::decide_for`]).
     pub fn decide<'a>(&'a self, repo_key: &str, image: &'a ImageRef) -> Decision<'a> {
         let mut applicable: Vec<usize> = self.applicable(repo_key).collect();
         // Both lists are ascending and disjoint; sorting restores id order.
@@ -233,6 +216,7 @@ impl CompiledPolicySet {
                 .iter()
                 .all(|v| v.allowed || v.enforcement == Enforcement::Report),
             verdicts,
+            exception: None,
         }
     }
 
@@ -244,7 +228,7 @@ impl CompiledPolicySet {
 
     /// The applicable policies that do not allow `image`, enforcing and report-only. The
     /// creation path's form of [`CompiledPolicySet::decide`]: the same rule, without
-    /// building a verdict for every policy.
+    /// building a verdict for every policy. Exceptions are `policy::judge`'s to apply.
     pub fn refusals(&self, repo_key: &str, image: &ImageRef) -> Refusals {
         let probe = Probe::new(&self.hasher, image.as_str());
         let mut refusals = Refusals::default();

@@ -191,3 +191,59 @@ fn a_report_only_policy_is_listed_but_never_refuses() {
     assert_eq!(Enforcement::parse("Report"), None);
     assert_eq!(Enforcement::default().as_str(), "enforce");
 }
+
+/// Exception 8 allows `python:3` for every user of `octo/app` until 2026-12-01.
+fn with_exception(policies: Vec<PolicyRules>) -> CompiledPolicySet {
+    CompiledPolicySet::compile_with(
+        policies,
+        vec![PolicyException {
+            id: 8,
+            repo_key: Some("octo/app".into()),
+            user_key: None,
+            allowed_values: values(&["python:3"]).unwrap(),
+            expires_at: at(2026, 12, 1),
+            reason: "migration".into(),
+        }],
+    )
+}
+
+fn at(year: i32, month: u32, day: u32) -> DateTime<Utc> {
+    use chrono::TimeZone;
+    Utc.with_ymd_and_hms(year, month, day, 0, 0, 0).unwrap()
+}
+
+#[test]
+fn decide_for_names_a_live_exception_and_keeps_each_policys_own_verdict() {
+    let set = with_exception(vec![rules(1, Target::AllRepositories, values(&["node:*"]))]);
+    let python = image("python:3");
+    let excepted = set.decide_for("octo/app", Some("mona"), python, at(2026, 11, 30));
+    assert!(excepted.allowed);
+    assert_eq!(excepted.exception.map(|e| e.id), Some(8));
+    assert_eq!(
+        excepted.refusing_policy_ids(),
+        vec![1],
+        "the policy's verdict stands"
+    );
+    // `decide` never looks at exceptions, nor does `decide_for` once it expired or elsewhere.
+    assert!(!set.decide("octo/app", python).allowed);
+    let expired = set.decide_for("octo/app", None, python, at(2026, 12, 1));
+    assert_eq!((expired.allowed, expired.exception), (false, None));
+    assert!(
+        !set.decide_for("octo/other", None, python, at(2026, 11, 30))
+            .allowed
+    );
+    // An image the policies allow needs no exception.
+    let node = set.decide_for("octo/app", None, image("node:18"), at(2026, 11, 30));
+    assert_eq!((node.allowed, node.exception), (true, None));
+}
+
+#[test]
+fn a_changed_set_can_carry_the_exceptions_of_the_current_one() {
+    let current = with_exception(Vec::new());
+    let changed = CompiledPolicySet::compile(vec![rules(2, Target::AllRepositories, values(&[]))]);
+    assert!(changed.exceptions().is_empty());
+    let changed = changed.with_exceptions_of(&current);
+    assert_eq!(changed.exceptions().len(), 1);
+    let decision = changed.decide_for("octo/app", None, image("python:3"), at(2026, 11, 1));
+    assert_eq!(decision.exception.map(|e| e.id), Some(8));
+}

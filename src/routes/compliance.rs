@@ -57,7 +57,8 @@ impl NoncompliantCodespace {
 ///
 /// Each is judged by the image it was built from, as a full rebuild judges it; oldest first.
 /// Codespaces the org does not pay for, on the default image or on the recovery image are
-/// never listed, and report-only policies refuse nothing. Nothing is changed.
+/// never listed, nor those a live policy exception covers; report-only policies refuse
+/// nothing. Nothing is changed.
 #[utoipa::path(get, path = "/orgs/{org}/codespaces/compliance", tag = "codespaces",
     params(("org" = String, Path), Pagination),
     responses((status = 200, body = ComplianceList), (status = 401, body = ErrorBody),
@@ -77,7 +78,7 @@ pub async fn codespaces_compliance(
         default_image: &state.config.default_image,
         recovery_image: &state.config.recovery_image,
     };
-    let scan = Scan::new(&set, &org.login, exempt, page);
+    let scan = Scan::new(&set, &org.login, exempt, state.clock.now(), page);
     let found = compliance::run(&*state.store, org.id, scan).await?;
     Ok(Json(ComplianceList {
         total_count: found.total_count,

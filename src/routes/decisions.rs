@@ -45,6 +45,9 @@ pub struct DecisionResponse {
     reported_by: Vec<i64>,
     /// The codespace it made; null for a refusal.
     codespace_id: Option<String>,
+    /// The policy exception that allowed the image although a policy did not; null when
+    /// none did.
+    exception: Option<i64>,
 }
 
 impl From<DecisionEntry> for DecisionResponse {
@@ -59,6 +62,7 @@ impl From<DecisionEntry> for DecisionResponse {
             refused_by: entry.note.refused_by,
             reported_by: entry.note.reported_by,
             codespace_id: entry.codespace_id,
+            exception: entry.note.exception,
         }
     }
 }

@@ -6,6 +6,7 @@ mod audit;
 mod codespaces;
 mod compliance;
 mod decisions;
+pub(crate) mod exceptions;
 mod extract;
 mod health;
 mod idempotency;
@@ -111,6 +112,7 @@ pub fn bounded() -> OpenApiRouter<AppState> {
         .routes(routes!(decisions::list_decisions))
         .merge(secrets::routes())
         .merge(packages::routes())
+        .merge(exceptions::routes())
 }
 
 /// The OpenAPI document the code describes; `openapi.yaml` must equal it.

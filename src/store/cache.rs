@@ -1,19 +1,32 @@
-//! Compiled policy sets, keyed by org and policy version.
+//! Compiled policy sets (with the org's exceptions), keyed by org and policy version.
 //!
-//! The version is read in the same transaction that uses the set, and every policy change
-//! bumps it in its own transaction, so the cache can never serve a set older than the one
-//! the database holds for that transaction.
+//! The version is read in the same transaction that uses the set, and every policy or
+//! exception change bumps it in its own transaction, so the cache can never serve a set
+//! older than the one the database holds for that transaction.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use crate::policy::{AllowedValue, CompiledPolicySet, PolicyRules, Target};
-use crate::store::{Policy, PolicyTarget};
+use crate::store::{ExceptionRecord, Policy, PolicyTarget};
 
 /// Compiles stored policies into the decision structure. Values were validated when they
 /// were written; one that no longer parses is an error, never silently dropped (fail closed).
 pub fn compile_policies(policies: &[Policy]) -> Result<CompiledPolicySet, String> {
-    Ok(CompiledPolicySet::compile(policy_rules(policies)?))
+    compile_policies_with(policies, &[])
+}
+
+/// [`compile_policies`] with the org's exceptions, expired ones included.
+pub fn compile_policies_with(
+    policies: &[Policy],
+    exceptions: &[ExceptionRecord],
+) -> Result<CompiledPolicySet, String> {
+    let rules = policy_rules(policies)?;
+    let exceptions = exceptions
+        .iter()
+        .map(ExceptionRecord::rules)
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(CompiledPolicySet::compile_with(rules, exceptions))
 }
 
 /// Stored policies as the pure policy code takes them, values parsed.

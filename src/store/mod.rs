@@ -4,6 +4,7 @@
 mod cache;
 mod compliance_store;
 mod decision_store;
+mod exception_store;
 mod key_store;
 mod listener;
 mod package_rows;
@@ -26,9 +27,10 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
-pub use cache::{compile_policies, policy_rules, PolicyCache};
+pub use cache::{compile_policies, compile_policies_with, policy_rules, PolicyCache};
 pub use compliance_store::{CodespaceCursor, CodespaceImage, ComplianceStore};
 pub use decision_store::*;
+pub use exception_store::{ExceptionDraft, ExceptionRecord, ExceptionStore};
 pub use key_store::*;
 pub use package_store::*;
 pub use postgres::PgStore;
@@ -302,6 +304,7 @@ pub trait Store:
     + PackageStore
     + DecisionStore
     + ComplianceStore
+    + ExceptionStore
     + 'static
 {
 }
@@ -319,6 +322,7 @@ impl<T> Store for T where
         + PackageStore
         + DecisionStore
         + ComplianceStore
+        + ExceptionStore
         + 'static
 {
 }

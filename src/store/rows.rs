@@ -216,6 +216,7 @@ pub struct DecisionRow {
     pub refused_by: String,
     pub reported_by: String,
     pub codespace_id: Option<String>,
+    pub exception_id: Option<i64>,
 }
 
 impl TryFrom<DecisionRow> for DecisionEntry {
@@ -237,6 +238,7 @@ impl TryFrom<DecisionRow> for DecisionEntry {
                     .ok_or_else(|| corrupt("decision outcome", &row.outcome))?,
                 refused_by: ids("refused_by", &row.refused_by)?,
                 reported_by: ids("reported_by", &row.reported_by)?,
+                exception: row.exception_id,
             },
             codespace_id: row.codespace_id,
         })

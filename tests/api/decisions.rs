@@ -67,13 +67,13 @@ backend_tests! {
         };
         assert_eq!(strip(&entries[0]), json!({ "repository": "octo-org/repo-a", "user": "mona",
             "image": "ruby:3", "image_source": "dockerfile", "outcome": "recovery",
-            "refused_by": [p], "reported_by": [t], "codespace_id": recovery.body["id"] }), "newest first");
+            "refused_by": [p], "reported_by": [t], "codespace_id": recovery.body["id"], "exception": null }), "newest first");
         assert_eq!(strip(&entries[1]), json!({ "repository": "octo-org/repo-b", "user": "mona",
             "image": "python:3", "image_source": "image", "outcome": "refused",
-            "refused_by": [p], "reported_by": [t], "codespace_id": null }));
+            "refused_by": [p], "reported_by": [t], "codespace_id": null, "exception": null }));
         assert_eq!(strip(&entries[2]), json!({ "repository": "octo-org/repo-a", "user": "mona",
             "image": "node:18", "image_source": "image", "outcome": "created",
-            "refused_by": [], "reported_by": [t], "codespace_id": created.body["id"] }));
+            "refused_by": [], "reported_by": [t], "codespace_id": created.body["id"], "exception": null }));
     }
 
     async fn full_rebuilds_are_logged_and_plain_ones_are_not(app) {

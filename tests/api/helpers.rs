@@ -7,6 +7,7 @@ use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode};
 use axum::Router;
 use base_image_policy::app::build_router;
+use base_image_policy::clock::{Clock, SystemClock};
 use base_image_policy::config::Config;
 use base_image_policy::state::AppState;
 use base_image_policy::store::{PgStore, SqliteStore, Store};
@@ -95,23 +96,47 @@ impl TestApp {
 
     /// Starts an app whose configuration `adjust` may change.
     pub async fn spawn_with(backend: Backend, adjust: impl FnOnce(&mut Config)) -> Self {
+        Self::spawn_on(backend, adjust, Arc::new(SystemClock)).await
+    }
+
+    /// Starts an app whose clock (by which exceptions expire) the test holds, to set and
+    /// advance it.
+    pub async fn spawn_with_clock(backend: Backend, clock: Arc<dyn Clock>) -> Self {
+        Self::spawn_on(backend, |_| {}, clock).await
+    }
+
+    async fn spawn_on(
+        backend: Backend,
+        adjust: impl FnOnce(&mut Config),
+        clock: Arc<dyn Clock>,
+    ) -> Self {
         match backend {
             Backend::Sqlite => {
                 let dir = tempfile::tempdir().expect("temporary directory");
                 let url = format!("sqlite://{}", dir.path().join("test.db").display());
-                let mut app = Self::on_database(TestDatabase::Sqlite(url), adjust).await;
+                let database = TestDatabase::Sqlite(url);
+                let mut app = Self::on_database_with_clock(database, adjust, clock).await;
                 app._dir = Some(dir);
                 app
             }
             Backend::Postgres => {
                 let options = fresh_postgres_schema().await;
-                Self::on_database(TestDatabase::Postgres(options), adjust).await
+                let database = TestDatabase::Postgres(options);
+                Self::on_database_with_clock(database, adjust, clock).await
             }
         }
     }
 
     /// Starts an app on a given database.
     pub async fn on_database(database: TestDatabase, adjust: impl FnOnce(&mut Config)) -> Self {
+        Self::on_database_with_clock(database, adjust, Arc::new(SystemClock)).await
+    }
+
+    async fn on_database_with_clock(
+        database: TestDatabase,
+        adjust: impl FnOnce(&mut Config),
+        clock: Arc<dyn Clock>,
+    ) -> Self {
         let admin = generate_token();
         let mut config = Config::from_lookup(|key| match key {
             "ADMIN_TOKEN" => Some(admin.clone()),
@@ -131,7 +156,7 @@ impl TestApp {
                     .expect("open PostgreSQL"),
             ),
         };
-        let state = AppState::new(Arc::clone(&store), config);
+        let state = AppState::with_clock(Arc::clone(&store), config, clock);
         let router = build_router(state.clone());
         Self {
             router,

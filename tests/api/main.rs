@@ -10,6 +10,8 @@ mod codespace_secrets;
 mod codespaces;
 mod compliance;
 mod decisions;
+mod exceptions;
+mod exceptions_admin;
 mod faults;
 mod health;
 mod held;

@@ -41,7 +41,8 @@ pub(super) fn log_decision(state: &AppState, org: &Org, codespace: &Codespace, j
     tracing::info!(
         org = %org.login, repository = %codespace.repository, image = %judged.image,
         built_from = %codespace.image, image_source = codespace.image_source.as_str(), outcome,
-        policy_ids = ?judged.refused_by, reported_by = ?judged.reported_by, "policy decision"
+        policy_ids = ?judged.refused_by, reported_by = ?judged.reported_by,
+        exception = ?judged.exception, "policy decision"
     );
 }
 
@@ -53,6 +54,8 @@ pub(super) struct Judged {
     refused_by: Vec<i64>,
     /// The report-only policies that would have refused it.
     reported_by: Vec<i64>,
+    /// The exception that allowed it although a policy did not.
+    exception: Option<i64>,
 }
 
 /// The plan for the store's transaction, noting what it judged in `judged`.
@@ -61,6 +64,7 @@ pub(super) fn plan_noting<'a>(input: BuildRequest, judged: &'a mut Judged) -> Bu
         judged.image = input.image.as_str().to_string();
         let judgement = judgement(&input, set);
         judged.reported_by = judgement.reported().iter().map(|r| r.id).collect();
+        judged.exception = judgement.exception().map(|e| e.id);
         if let Judgement::Refused { policy_ids, .. } = &judgement {
             judged.refused_by = policy_ids.clone();
         }
@@ -124,6 +128,9 @@ pub(super) fn configured_image(
 
 /// Who a codespace is for and who pays for it.
 pub(super) struct Billed {
+    /// The user, as the request or the codespace names them; `None` for a preflight that
+    /// names none.
+    pub user: Option<String>,
     pub billed_to_org: bool,
     /// The org's login when it pays, the user's otherwise.
     pub billable_owner: String,
@@ -152,6 +159,7 @@ pub(super) async fn billing_for(
         user.to_string()
     };
     Ok(Billed {
+        user: Some(user.to_string()),
         billed_to_org: billed,
         billable_owner: owner,
         holder: Holder {
@@ -203,6 +211,8 @@ pub(super) async fn build_request(
     Ok(BuildRequest {
         repository: format!("{}/{}", org.login, repo.name),
         repo_key: repo.name.to_ascii_lowercase(),
+        user: billed.user,
+        now: state.clock.now(),
         image: configured.image,
         source: configured.source,
         billed_to_org: billed.billed_to_org,

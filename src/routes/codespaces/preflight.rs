@@ -1,6 +1,7 @@
 //! `POST /repos/{owner}/{repo}/codespaces/preflight`: what creating a codespace would do
 //! now, decided by the very code creation uses (`judgement` and `plan_judged`, which make up
-//! `plan_build`, over the org's compiled policies), with nothing created or recorded.
+//! `plan_build`, over the org's compiled policies and exceptions), with nothing created or
+//! recorded.
 
 use std::collections::BTreeMap;
 
@@ -19,6 +20,7 @@ use crate::error::{ApiError, ErrorBody};
 use crate::names::Name;
 use crate::policy::{refusal_message, Judgement};
 use crate::provisioning::{judgement, plan_judged};
+use crate::routes::exceptions::AppliedExceptionResponse;
 use crate::routes::policies::PolicyVerdictResponse;
 use crate::routes::{repo_in, ApiJson};
 use crate::state::AppState;
@@ -62,6 +64,10 @@ pub struct PreflightResponse<'a> {
     /// The refusal message, on `refuse` only.
     #[serde(skip_serializing_if = "Option::is_none")]
     message: Option<String>,
+    /// The policy exception that allows the image although a policy does not; absent when
+    /// none does.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    exception: Option<AppliedExceptionResponse>,
     /// One entry per applicable policy, as evaluate lists them; empty when the policies do
     /// not judge this codespace (the default image, or not billed to the organization).
     policies: Vec<PolicyVerdictResponse<'a>>,
@@ -99,6 +105,7 @@ pub async fn preflight(
         // No user: judged as a member's codespace billed to the org, so the org's and the
         // repository's secrets reach it and no user's do.
         None => Billed {
+            user: None,
             billed_to_org: true,
             billable_owner: org.login.clone(),
             holder: Holder {
@@ -125,6 +132,7 @@ pub async fn preflight(
     let decision = set.decide(&input.repo_key, &input.image);
     let judgement = judgement(&input, &set);
     let judged = !matches!(judgement, Judgement::Exempt(_));
+    let exception = judgement.exception().map(AppliedExceptionResponse::from);
     let policies = if judged {
         PolicyVerdictResponse::all(&decision)
     } else {
@@ -141,6 +149,7 @@ pub async fn preflight(
             image: build.image,
             image_source,
             message: None,
+            exception,
             policies,
             registries: registries.clone(),
             creation_log: build.creation_log,
@@ -150,6 +159,7 @@ pub async fn preflight(
             message: Some(refusal_message(&refused.image)),
             image: refused.image,
             image_source,
+            exception: None,
             policies,
             registries,
             creation_log: refused.log,

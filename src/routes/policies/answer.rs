@@ -4,6 +4,7 @@ use serde::{Serialize, Serializer};
 use utoipa::ToSchema;
 
 use crate::policy::{refusal_message, Decision, Enforcement, ImageRef, MatchedValue};
+use crate::routes::exceptions::AppliedExceptionResponse;
 
 #[derive(Serialize, ToSchema)]
 pub struct EvaluateResponse<'a> {
@@ -13,6 +14,10 @@ pub struct EvaluateResponse<'a> {
     message: Option<String>,
     /// One entry per applicable policy, by id.
     policies: Vec<PolicyVerdictResponse<'a>>,
+    /// The policy exception that allows the image although a policy does not; absent when
+    /// none does.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    exception: Option<AppliedExceptionResponse>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -34,6 +39,7 @@ impl<'a> EvaluateResponse<'a> {
             allowed: decision.allowed,
             message: (!decision.allowed).then(|| refusal_message(image.as_str())),
             policies: PolicyVerdictResponse::all(decision),
+            exception: decision.exception.map(AppliedExceptionResponse::from),
         }
     }
 }

@@ -88,6 +88,11 @@ pub struct EvaluateRequest {
     repository: String,
     /// The image reference to judge, as written in a dev container configuration.
     image: String,
+    /// The codespace's user: exceptions for that user apply too. Without it, only the
+    /// exceptions for every user do.
+    #[serde(default)]
+    #[schema(pattern = "^[A-Za-z0-9._-]{1,100}$", min_length = 1, max_length = 100)]
+    user: Option<String>,
 }
 
 /// A policy answer: the policy with its warnings (judged with the org's other policies as
@@ -280,7 +285,8 @@ pub async fn delete_policy(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Dry run: would the org's policies allow this image in this repository? Creates nothing.
+/// Dry run: would the org's policies (and its live exceptions) allow this image in this
+/// repository? Creates nothing.
 #[utoipa::path(post, path = "/orgs/{org}/codespaces/policies/evaluate", tag = "policies",
     params(("org" = String, Path)), request_body = EvaluateRequest,
     responses((status = 200, body = EvaluateResponse), (status = 400, body = ErrorBody),
@@ -303,6 +309,12 @@ pub async fn evaluate(
             format!("is not a valid image reference: {e}"),
         )
     })?;
+    let user = match &request.user {
+        Some(raw) => Some(
+            Name::parse(raw).map_err(|e| ApiError::invalid("Evaluation", "user", e.to_string()))?,
+        ),
+        None => None,
+    };
     let repo = state
         .store
         .find_repo(org.id, &repo_name)
@@ -315,6 +327,8 @@ pub async fn evaluate(
             )
         })?;
     let set = state.store.policy_set(org.id).await?;
-    let decision = set.decide(&repo.name.to_ascii_lowercase(), &image);
+    let repo_key = repo.name.to_ascii_lowercase();
+    let user = user.as_ref().map(Name::as_str);
+    let decision = set.decide_for(&repo_key, user, &image, state.clock.now());
     Ok(Json(EvaluateResponse::new(&decision, &image)).into_response())
 }

@@ -104,7 +104,10 @@ pub async fn preview_policy(
         }
     };
     let before = state.store.policy_set(org.id).await?;
-    let after = compile_policies(&changed).map_err(ApiError::Internal)?;
+    // The change is to policies: the exceptions in force apply after it as before.
+    let after = compile_policies(&changed)
+        .map_err(ApiError::Internal)?
+        .with_exceptions_of(&before);
     let sets = Sets {
         before: &before,
         after: &after,
@@ -113,6 +116,7 @@ pub async fn preview_policy(
             default_image: &state.config.default_image,
             recovery_image: &state.config.recovery_image,
         },
+        now: state.clock.now(),
     };
     let found = preview::run(state.store.as_ref(), org.id, sets, chrono::Utc::now()).await?;
     Ok(Json(answer(&org, found)))

@@ -30,13 +30,13 @@ macro_rules! impl_part {
             {
                 let log = encode_log(&build.creation_log);
                 let registries = encode_registries(&build.registries);
-                // Room for the twelve values up front: bound one by one, the arguments' buffer
+                // Room for the values up front: bound one by one, the arguments' buffer
                 // grew about nine times a creation.
                 let mut arguments =
                     <<$conn as sqlx::Connection>::Database as sqlx::Database>::Arguments::default();
                 let text = new.id.len() + new.user.len() + build.billable_owner.len()
                     + build.image.len() + log.len() + registries.len();
-                sqlx::Arguments::reserve(&mut arguments, 19, text + 256);
+                sqlx::Arguments::reserve(&mut arguments, 20, text + 256);
                 let decision = build.decision.as_ref().filter(|_| Self::DECISION_IN_STATEMENT);
                 let sql = if decision.is_some() {
                     "WITH org AS (SELECT id FROM orgs WHERE id = $2 AND policy_version = $11), \
@@ -46,8 +46,8 @@ macro_rules! impl_part {
                      SELECT $1, org.id, $3, $4, $5, $6, $7, $8, $9, $10, $10, $12 FROM org \
                      RETURNING id, org_id) \
                      INSERT INTO decisions (org_id, at, repository, user_login, image, image_source, \
-                     outcome, refused_by, reported_by, codespace_id, repo_key) \
-                     SELECT cs.org_id, $10, $13, $4, $14, $15, $16, $17, $18, cs.id, $19 FROM cs"
+                     outcome, refused_by, reported_by, codespace_id, repo_key, exception_id) \
+                     SELECT cs.org_id, $10, $13, $4, $14, $15, $16, $17, $18, cs.id, $19, $20 FROM cs"
                 } else {
                     "WITH org AS (SELECT id FROM orgs WHERE id = $2 AND policy_version = $11) \
                      INSERT INTO codespaces (id, org_id, repo_id, user_login, billable_owner, \
@@ -76,7 +76,8 @@ macro_rules! impl_part {
                         .bind(note.outcome.as_str())
                         .bind(encode_ids(&note.refused_by))
                         .bind(encode_ids(&note.reported_by))
-                        .bind(repo_key_of(&new.repository));
+                        .bind(repo_key_of(&new.repository))
+                        .bind(note.exception);
                 }
                 let inserted = query.execute(executor).await?.rows_affected();
                 Ok(inserted == 1)

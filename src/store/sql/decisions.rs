@@ -26,8 +26,8 @@ macro_rules! impl_part {
             {
                 sqlx::query(
                     "INSERT INTO decisions (org_id, at, repository, user_login, image, image_source, \
-                     outcome, refused_by, reported_by, codespace_id, repo_key) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                     outcome, refused_by, reported_by, codespace_id, repo_key, exception_id) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
                 )
                 .bind(org_id)
                 .bind(at)
@@ -40,6 +40,7 @@ macro_rules! impl_part {
                 .bind(encode_ids(&note.reported_by))
                 .bind(codespace_id)
                 .bind(repo_key_of(repository))
+                .bind(note.exception)
                 .execute(executor)
                 .await?;
                 Ok(())
@@ -70,7 +71,7 @@ macro_rules! impl_part {
                 .await?;
                 let rows: Vec<DecisionRow> = sqlx::query_as(&format!(
                     "SELECT id, at, repository, user_login, image, image_source, outcome, \
-                     refused_by, reported_by, codespace_id FROM decisions {where_clause} \
+                     refused_by, reported_by, codespace_id, exception_id FROM decisions {where_clause} \
                      ORDER BY at DESC, id DESC LIMIT $5 OFFSET $6"
                 ))
                 .bind(org_id)
@@ -93,7 +94,7 @@ macro_rules! impl_part {
             ) -> StoreResult<Vec<DecisionEntry>> {
                 let rows: Vec<DecisionRow> = sqlx::query_as(
                     "SELECT id, at, repository, user_login, image, image_source, outcome, \
-                     refused_by, reported_by, codespace_id FROM decisions \
+                     refused_by, reported_by, codespace_id, exception_id FROM decisions \
                      WHERE org_id = $1 AND (at, id) > ($2, $3) ORDER BY at, id LIMIT $4",
                 )
                 .bind(org_id)

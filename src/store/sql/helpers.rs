@@ -1,5 +1,6 @@
-//! Queries the store's operations share: users, policy versions and the compiled-set cache,
-//! policies with their repositories and values, the audit trail, billing, codespace rows.
+//! Queries the store's operations share: users, policy versions and the compiled-set cache
+//! (policies and exceptions), policies with their repositories and values, the audit trail,
+//! billing, codespace rows.
 
 macro_rules! impl_part {
     (
@@ -58,7 +59,8 @@ macro_rules! impl_part {
                 Ok(())
             }
 
-            /// The compiled set for the version the caller's transaction read.
+            /// The compiled set, with the org's exceptions, for the version the caller's
+            /// transaction read.
             async fn compiled_set(
                 &self,
                 conn: &mut $conn,
@@ -69,8 +71,9 @@ macro_rules! impl_part {
                     return Ok(set);
                 }
                 let policies = Self::fetch_policies(conn, org_id, None, None).await?;
+                let exceptions = Self::fetch_exceptions(conn, org_id, None, None).await?;
                 let set = Arc::new(
-                    compile_policies(&policies).map_err(StoreError::Internal)?,
+                    compile_policies_with(&policies, &exceptions).map_err(StoreError::Internal)?,
                 );
                 self.cache.put(org_id, version, Arc::clone(&set));
                 Ok(set)

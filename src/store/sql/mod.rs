@@ -27,6 +27,7 @@ pub(crate) mod codespace_writes;
 pub(crate) mod codespaces;
 pub(crate) mod compliance;
 pub(crate) mod decisions;
+pub(crate) mod exceptions;
 pub(crate) mod helpers;
 pub(crate) mod idempotency;
 pub(crate) mod keys;
@@ -58,7 +59,7 @@ macro_rules! impl_sql_store {
         use $crate::names::Name;
         use $crate::policy::{CompiledPolicySet, Refused};
         use $crate::registries::{Level, OrgSecretVisibility, RepoVisibility};
-        use $crate::store::cache::compile_policies;
+        use $crate::store::cache::compile_policies_with;
         use $crate::store::rows::*;
         use $crate::store::*;
 
@@ -74,7 +75,7 @@ macro_rules! impl_sql_store {
         const JSON_ARRAY_AGG: &str = $json_array_agg;
 
         $crate::store::sql::impl_sql_store! {
-            @parts [helpers access orgs policies revisions codespace_writes codespaces idempotency secret_helpers secrets reach keys packages decisions compliance]
+            @parts [helpers access orgs policies revisions codespace_writes codespaces idempotency secret_helpers secrets reach keys packages decisions compliance exceptions]
             $store, $conn, $begin, $hold, $join, $update, $notify
         }
     };
