@@ -107,6 +107,19 @@ impl AllowedList {
         Self::normalized(exact, prefixes)
     }
 
+    /// Its exact values and its prefixes (without `*`).
+    pub(crate) fn into_parts(self) -> (BTreeSet<String>, BTreeSet<String>) {
+        (self.exact, self.prefixes)
+    }
+
+    /// The images either list allows.
+    pub(crate) fn union(self, other: AllowedList) -> AllowedList {
+        let (mut exact, mut prefixes) = self.into_parts();
+        exact.extend(other.exact);
+        prefixes.extend(other.prefixes);
+        Self::normalized(exact, prefixes)
+    }
+
     /// Whether `value` allows some image this list allows.
     pub fn overlaps(&self, value: &AllowedValue) -> bool {
         if !value.is_prefix() {

@@ -40,6 +40,8 @@ pub(super) struct CompiledPolicy {
     exact: HashTable<Box<str>>,
     /// Prefix values without their trailing `*`.
     prefixes: PrefixTrie,
+    /// How many values it was given (the effective policy starts from the shortest list).
+    value_count: usize,
 }
 
 impl CompiledPolicy {
@@ -71,7 +73,32 @@ impl CompiledPolicy {
             enforcement,
             exact,
             prefixes,
+            value_count: values.len(),
         }
+    }
+
+    /// How many values the policy was given.
+    pub(super) fn value_count(&self) -> usize {
+        self.value_count
+    }
+
+    /// What both `list` and this policy allow. Exact values and the prefixes this policy
+    /// covers are kept by its own lookups; only a prefix it does not cover needs its whole
+    /// list (for the longer values under that prefix).
+    pub(super) fn narrow(&self, list: AllowedList, hasher: &RandomState) -> AllowedList {
+        let (exact, prefixes) = list.into_parts();
+        let exact = exact
+            .into_iter()
+            .filter(|e| self.allows(&Probe::new(hasher, e)));
+        let (covered, uncovered): (Vec<String>, Vec<String>) = prefixes
+            .into_iter()
+            .partition(|p| self.prefixes.longest(p).is_some());
+        let narrowed = AllowedList::from_normal_parts(exact, covered);
+        if uncovered.is_empty() {
+            return narrowed;
+        }
+        let under = AllowedList::from_normal_parts(std::iter::empty(), uncovered);
+        narrowed.union(under.intersect(&self.allowed_list()))
     }
 
     /// What the policy allows, in normal form: its shortest prefixes, and the exact values

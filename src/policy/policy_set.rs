@@ -257,14 +257,16 @@ impl CompiledPolicySet {
             .filter(|policy| policy.enforcement() == Enforcement::Enforce)
             .collect();
         applicable.sort_by_key(|policy| policy.id());
-        let mut allowed: Option<AllowedList> = None;
-        for policy in &applicable {
-            let list = policy.allowed_list();
-            allowed = Some(match allowed {
-                None => list,
-                Some(so_far) => so_far.intersect(&list),
-            });
-        }
+        // From the policy with the fewest values, narrowed by each other one's own lookups.
+        let smallest = applicable.iter().min_by_key(|policy| policy.value_count());
+        let allowed: Option<AllowedList> = smallest.map(|first| {
+            applicable
+                .iter()
+                .filter(|policy| !std::ptr::eq(**policy, *first))
+                .fold(first.allowed_list(), |so_far, policy| {
+                    policy.narrow(so_far, &self.hasher)
+                })
+        });
         Effective {
             constrained: allowed.is_some(),
             allowed: allowed.unwrap_or_default(),
