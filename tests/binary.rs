@@ -1,7 +1,6 @@
 //! The real binary, end to end: start it, drive it over HTTP, stop it with SIGTERM, and
 //! read every line it logged at the most verbose level. No token may appear there.
 
-use std::io::Read;
 use std::net::SocketAddr;
 use std::process::{Child, Command};
 use std::time::{Duration, Instant};
@@ -9,15 +8,15 @@ use std::time::{Duration, Instant};
 mod process;
 
 use process::{
-    free_port, fresh_postgres_url, http, octo_org, service_token, start_on, token_in,
-    wait_until_ready, CANARY_ADMIN,
+    free_port, fresh_postgres_url, http, octo_org, service_token, start_logging_to, start_on,
+    token_in, wait_until_ready, CANARY_ADMIN,
 };
 
 const CANARY_BAD: &str = "bip_canarybadtoken0123456789abcdef";
 
 fn start(dir: &std::path::Path, port: u16) -> Child {
     let url = format!("sqlite://{}", dir.join("db.sqlite").display());
-    start_on(&url, port, "trace", true)
+    start_logging_to(&url, port, "trace", &dir.join("service.log"))
 }
 
 #[test]
@@ -99,19 +98,7 @@ fn a_full_run_logs_decisions_but_never_a_token_and_stops_on_sigterm() {
         std::thread::sleep(Duration::from_millis(50));
     };
     assert!(exit.success(), "a clean exit after SIGTERM");
-    let mut logs = String::new();
-    child
-        .stdout
-        .take()
-        .unwrap()
-        .read_to_string(&mut logs)
-        .unwrap();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut logs)
-        .unwrap();
+    let logs = std::fs::read_to_string(dir.path().join("service.log")).unwrap();
 
     assert!(logs.contains("policy decision"), "decisions are logged");
     assert!(logs.contains("\"outcome\":\"refused\"") && logs.contains("\"outcome\":\"recovery\""));
@@ -141,10 +128,10 @@ fn two_service_processes_sharing_postgresql_never_judge_by_a_stale_policy() {
     const IMAGES: usize = 20;
     let url = fresh_postgres_url();
     let (port_a, port_b) = (free_port(), free_port());
-    let mut first = start_on(&url, port_a, "warn", false);
+    let mut first = start_on(&url, port_a, "warn");
     let addr_a: SocketAddr = format!("127.0.0.1:{port_a}").parse().unwrap();
     wait_until_ready(addr_a);
-    let mut second = start_on(&url, port_b, "warn", false);
+    let mut second = start_on(&url, port_b, "warn");
     let addr_b: SocketAddr = format!("127.0.0.1:{port_b}").parse().unwrap();
     wait_until_ready(addr_b);
 

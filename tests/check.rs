@@ -30,7 +30,7 @@ impl Service {
         let dir = tempfile::tempdir().unwrap();
         let port = free_port();
         let url = format!("sqlite://{}", dir.path().join("db.sqlite").display());
-        let child = start_on(&url, port, "warn", false);
+        let child = start_on(&url, port, "warn");
         let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
         wait_until_ready(addr);
         octo_org(addr, "owner");

@@ -12,7 +12,7 @@ use process::{free_port, fresh_postgres_url, start_on, wait_until_ready, CANARY_
 
 fn run_walkthrough(database_url: &str) {
     let port = free_port();
-    let mut server = start_on(database_url, port, "info", false);
+    let mut server = start_on(database_url, port, "info");
     let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
     wait_until_ready(addr);
     let output = Command::new("python3")

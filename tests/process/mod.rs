@@ -39,20 +39,26 @@ pub fn token_in(body: &str) -> String {
     value["token"].as_str().expect("a token").to_string()
 }
 
-/// The binary on `database_url`, serving on `port`, logging at `log`: to pipes the test reads
-/// when `capture`, else nowhere.
-pub fn start_on(database_url: &str, port: u16, log: &str, capture: bool) -> Child {
-    let output = || {
-        if capture {
-            Stdio::piped()
-        } else {
-            Stdio::null()
-        }
-    };
+/// The binary on `database_url`, serving on `port`, logging at `log` into `file`: a file,
+/// not a pipe, so that a chatty level can never fill a pipe nobody reads yet and stall
+/// the service mid-request.
+pub fn start_logging_to(database_url: &str, port: u16, log: &str, file: &std::path::Path) -> Child {
+    let out = std::fs::File::create(file).expect("create the log file");
+    let err = out.try_clone().expect("share the log file");
     service(database_url, port, SECRETS_KEY)
         .env("RUST_LOG", log)
-        .stdout(output())
-        .stderr(output())
+        .stdout(out)
+        .stderr(err)
+        .spawn()
+        .expect("start the binary")
+}
+
+/// The binary on `database_url`, serving on `port`, logging at `log` to nowhere.
+pub fn start_on(database_url: &str, port: u16, log: &str) -> Child {
+    service(database_url, port, SECRETS_KEY)
+        .env("RUST_LOG", log)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
         .spawn()
         .expect("start the binary")
 }
