@@ -6,11 +6,15 @@ use std::time::Duration;
 
 use zeroize::Zeroizing;
 
+use crate::machines::MachineCatalog;
+
 /// The embedded store used when `DATABASE_URL` is not set.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://base-image-policy.db";
 pub const DEFAULT_LISTEN_ADDR: &str = "127.0.0.1:8080";
 pub const DEFAULT_IMAGE: &str = "mcr.microsoft.com/devcontainers/universal:2";
 pub const RECOVERY_IMAGE: &str = "mcr.microsoft.com/devcontainers/base:ubuntu";
+/// The variable holding a machine catalog of one's own.
+pub const MACHINE_CATALOG: &str = "MACHINE_CATALOG";
 
 #[derive(Clone)]
 pub struct Config {
@@ -41,6 +45,9 @@ pub struct Config {
     /// Where a master key is generated when neither is set: beside the SQLite file, or in
     /// the working directory on PostgreSQL.
     pub default_secrets_key_file: PathBuf,
+    /// The machine types on offer (`MACHINE_CATALOG`, a JSON array; GitHub's five Linux
+    /// machines by default).
+    pub machine_catalog: MachineCatalog,
 }
 
 // Hand-written so that the admin token can never reach a log line through `{:?}`.
@@ -66,6 +73,7 @@ impl std::fmt::Debug for Config {
             )
             .field("secrets_key_file", &self.secrets_key_file)
             .field("default_secrets_key_file", &self.default_secrets_key_file)
+            .field("machine_catalog", &self.machine_catalog.names())
             .finish()
     }
 }
@@ -82,6 +90,8 @@ pub enum ConfigError {
     Number(&'static str, u64, u64),
     #[error("{0} '{1}' is not a valid image reference: {2}")]
     Image(&'static str, String, crate::policy::ImageRefError),
+    #[error(transparent)]
+    MachineCatalog(#[from] crate::machines::CatalogError),
 }
 
 impl Config {
@@ -115,7 +125,12 @@ impl Config {
                 .map_err(|e| ConfigError::Image(key, raw, e))
         };
         let default_secrets_key_file = default_secrets_key_file(&database_url);
+        let machine_catalog = match lookup(MACHINE_CATALOG) {
+            None => MachineCatalog::github_linux(),
+            Some(text) => MachineCatalog::from_json(MACHINE_CATALOG, &text)?,
+        };
         Ok(Self {
+            machine_catalog,
             secrets_key: lookup(crate::secrets::SECRETS_KEY).map(Zeroizing::new),
             secrets_key_file: lookup(crate::secrets::SECRETS_KEY_FILE).map(PathBuf::from),
             default_secrets_key_file,

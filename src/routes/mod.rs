@@ -10,6 +10,7 @@ pub(crate) mod exceptions;
 mod extract;
 mod health;
 mod idempotency;
+mod machines;
 mod metrics;
 mod openapi;
 mod orgs;
@@ -101,6 +102,7 @@ pub fn bounded() -> OpenApiRouter<AppState> {
         .routes(routes!(policies::evaluate))
         .routes(routes!(policies::preview::preview_policy))
         .routes(routes!(policies::effective::effective_policy))
+        .routes(routes!(machines::list_machines))
         .routes(routes!(codespaces::create_codespace))
         .routes(routes!(codespaces::get_codespace))
         .routes(routes!(codespaces::rebuild_codespace))

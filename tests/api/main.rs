@@ -18,6 +18,7 @@ mod held;
 mod hostile;
 mod idempotency;
 mod instances;
+mod machines;
 mod metrics;
 mod openapi;
 mod orgs;
