@@ -2,13 +2,13 @@
 //! one repository or all of the org's, one user or every user. Pure: the caller says what
 //! time it is, so that expiry is decided by the service's clock and tested without waiting.
 
-use std::collections::HashSet;
+use std::hash::RandomState;
 
 use chrono::{DateTime, Utc};
 
 use crate::policy::allowed_value::AllowedValue;
 use crate::policy::image_ref::ImageRef;
-use crate::policy::prefix_trie::PrefixTrie;
+use crate::policy::policy_index::{Probe, ValueIndex};
 
 /// An exception may expire at most this many days after it is created.
 pub const MAX_EXCEPTION_DAYS: i64 = 90;
@@ -64,54 +64,34 @@ impl From<&PolicyException> for AppliedException {
     }
 }
 
-/// An exception with its values indexed, so that a long list is looked up, not scanned.
+/// An exception with its values indexed as a policy's are, so that a long list is looked
+/// up, not scanned.
 #[derive(Debug)]
 struct CompiledException {
     exception: PolicyException,
-    exact: HashSet<Box<str>>,
-    prefixes: PrefixTrie,
-}
-
-impl CompiledException {
-    fn new(exception: PolicyException) -> Self {
-        let exact = exception
-            .allowed_values
-            .iter()
-            .filter(|v| !v.is_prefix())
-            .map(|v| Box::from(v.as_str()))
-            .collect();
-        let prefixes: Vec<&str> = exception
-            .allowed_values
-            .iter()
-            .filter(|v| v.is_prefix())
-            .map(AllowedValue::prefix)
-            .collect();
-        let prefixes = PrefixTrie::new(&prefixes);
-        Self {
-            exception,
-            exact,
-            prefixes,
-        }
-    }
-
-    fn allows(&self, image: &ImageRef) -> bool {
-        let image = image.as_str();
-        self.exact.contains(image) || self.prefixes.longest(image).is_some()
-    }
+    values: ValueIndex,
 }
 
 /// An org's exceptions, expired ones included (expiry is decided when judging), by id.
 #[derive(Debug, Default)]
 pub struct Exceptions {
     items: Vec<CompiledException>,
+    /// Hashes every exception's exact values, so that a lookup hashes the image once.
+    hasher: RandomState,
 }
 
 impl Exceptions {
     pub fn new(mut exceptions: Vec<PolicyException>) -> Self {
         exceptions.sort_by_key(|e| e.id);
-        Self {
-            items: exceptions.into_iter().map(CompiledException::new).collect(),
-        }
+        let hasher = RandomState::new();
+        let items = exceptions
+            .into_iter()
+            .map(|exception| CompiledException {
+                values: ValueIndex::new(&exception.allowed_values, &hasher),
+                exception,
+            })
+            .collect();
+        Self { items, hasher }
     }
 
     /// The live exception with the lowest id that covers the codespace and allows `image`.
@@ -122,10 +102,13 @@ impl Exceptions {
         image: &ImageRef,
         now: DateTime<Utc>,
     ) -> Option<&PolicyException> {
+        let probe = Probe::new(&self.hasher, image.as_str());
         self.items
             .iter()
             .find(|c| {
-                c.exception.is_live(now) && c.exception.covers(repo_key, user) && c.allows(image)
+                c.exception.is_live(now)
+                    && c.exception.covers(repo_key, user)
+                    && c.values.allows(&probe)
             })
             .map(|c| &c.exception)
     }

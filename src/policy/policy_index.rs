@@ -30,28 +30,18 @@ impl<'a> Probe<'a> {
     }
 }
 
-/// One constraining policy, indexed for lookups that do not scan its values.
+/// A list of allowed values indexed for lookups that do not scan them: exact values in a
+/// hash table, prefixes in a trie. Policies and exceptions both match through it.
 #[derive(Debug)]
-pub(super) struct CompiledPolicy {
-    id: i64,
-    name: String,
-    enforcement: Enforcement,
-    /// Exact values, hashed by the set's hasher (see [`Probe`]).
+pub(super) struct ValueIndex {
+    /// Exact values, hashed by the hasher given to [`ValueIndex::new`] (see [`Probe`]).
     exact: HashTable<Box<str>>,
     /// Prefix values without their trailing `*`.
     prefixes: PrefixTrie,
-    /// How many values it was given (the effective policy starts from the shortest list).
-    value_count: usize,
 }
 
-impl CompiledPolicy {
-    pub(super) fn new(
-        id: i64,
-        name: String,
-        enforcement: Enforcement,
-        values: &[AllowedValue],
-        hasher: &RandomState,
-    ) -> Self {
+impl ValueIndex {
+    pub(super) fn new(values: &[AllowedValue], hasher: &RandomState) -> Self {
         let mut exact: HashTable<Box<str>> = HashTable::new();
         let mut prefixes = Vec::new();
         for value in values {
@@ -66,13 +56,50 @@ impl CompiledPolicy {
                 }
             }
         }
-        let prefixes = PrefixTrie::new(&prefixes);
+        ValueIndex {
+            exact,
+            prefixes: PrefixTrie::new(&prefixes),
+        }
+    }
+
+    /// Whether an exact value equals the probed image (hashed by this index's hasher).
+    pub(super) fn has_exact(&self, probe: &Probe<'_>) -> bool {
+        self.exact
+            .find(probe.hash, |v| **v == *probe.image)
+            .is_some()
+    }
+
+    /// Whether some value matches the image, allocating nothing.
+    pub(super) fn allows(&self, probe: &Probe<'_>) -> bool {
+        self.has_exact(probe) || self.prefixes.longest(probe.image).is_some()
+    }
+}
+
+/// One constraining policy, indexed for lookups that do not scan its values.
+#[derive(Debug)]
+pub(super) struct CompiledPolicy {
+    id: i64,
+    name: String,
+    enforcement: Enforcement,
+    /// Its values, hashed by the set's shared hasher (see [`Probe`]).
+    values: ValueIndex,
+    /// How many values it was given (the effective policy starts from the shortest list).
+    value_count: usize,
+}
+
+impl CompiledPolicy {
+    pub(super) fn new(
+        id: i64,
+        name: String,
+        enforcement: Enforcement,
+        values: &[AllowedValue],
+        hasher: &RandomState,
+    ) -> Self {
         CompiledPolicy {
             id,
             name,
             enforcement,
-            exact,
-            prefixes,
+            values: ValueIndex::new(values, hasher),
             value_count: values.len(),
         }
     }
@@ -92,7 +119,7 @@ impl CompiledPolicy {
             .filter(|e| self.allows(&Probe::new(hasher, e)));
         let (covered, uncovered): (Vec<String>, Vec<String>) = prefixes
             .into_iter()
-            .partition(|p| self.prefixes.longest(p).is_some());
+            .partition(|p| self.values.prefixes.longest(p).is_some());
         let narrowed = AllowedList::from_normal_parts(exact, covered);
         if uncovered.is_empty() {
             return narrowed;
@@ -104,12 +131,12 @@ impl CompiledPolicy {
     /// What the policy allows, in normal form: its shortest prefixes, and the exact values
     /// none of them allows.
     pub(super) fn allowed_list(&self) -> AllowedList {
-        let exact = self
-            .exact
+        let ValueIndex { exact, prefixes } = &self.values;
+        let exact = exact
             .iter()
-            .filter(|value| self.prefixes.longest(value).is_none())
+            .filter(|value| prefixes.longest(value).is_none())
             .map(|value| value.to_string());
-        AllowedList::from_normal_parts(exact, self.prefixes.shortest_prefixes())
+        AllowedList::from_normal_parts(exact, prefixes.shortest_prefixes())
     }
 
     pub(super) fn id(&self) -> i64 {
@@ -124,26 +151,23 @@ impl CompiledPolicy {
         self.enforcement
     }
 
-    fn has_exact(&self, probe: &Probe<'_>) -> bool {
-        self.exact
-            .find(probe.hash, |v| **v == *probe.image)
-            .is_some()
-    }
-
     /// Whether some value of this policy matches the image, allocating nothing.
     pub(super) fn allows(&self, probe: &Probe<'_>) -> bool {
-        self.has_exact(probe) || self.prefixes.longest(probe.image).is_some()
+        self.values.allows(probe)
     }
 
     /// This policy's verdict on the image, borrowing its name and the matched value;
     /// allocates nothing.
     pub(super) fn verdict<'a>(&'a self, probe: &Probe<'a>) -> PolicyVerdict<'a> {
         let image = probe.image;
-        let matched_value = if self.has_exact(probe) {
+        let matched_value = if self.values.has_exact(probe) {
             Some(MatchedValue::Exact(image))
         } else {
             // The longest matching prefix is the most specific one.
-            self.prefixes.longest(image).map(MatchedValue::Prefix)
+            self.values
+                .prefixes
+                .longest(image)
+                .map(MatchedValue::Prefix)
         };
         PolicyVerdict {
             policy_id: self.id,
@@ -226,7 +250,7 @@ mod tests {
     #[test]
     fn duplicate_values_are_kept_once_and_the_longest_prefix_wins() {
         let p = policy(&["abc*", "xyz*", "a*", "abc*", "node:18", "node:19"]);
-        assert_eq!(p.exact.len(), 2);
+        assert_eq!(p.values.exact.len(), 2);
         assert_eq!(matched(&p, "abcd").as_deref(), Some("abc*"));
         assert_eq!(matched(&p, "ab").as_deref(), Some("a*"));
         assert_eq!(matched(&p, "xy"), None);
