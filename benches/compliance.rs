@@ -274,20 +274,6 @@ where
         .expect("insert the codespaces");
 }
 
-/// What the benchmark asks for.
-#[derive(Clone, Copy)]
-enum Route {
-    Compliance,
-    Preview,
-}
-
-fn bench_route(bencher: Bencher, db: Db, runtime: &tokio::runtime::Runtime, n: i64, route: Route) {
-    match route {
-        Route::Compliance => bench_compliance(bencher, db, runtime, n),
-        Route::Preview => bench_preview(bencher, db, runtime, n),
-    }
-}
-
 /// A draft that allows only `node:20` beside the devcontainers images: it newly refuses
 /// `node:18` (one codespace in eight and one decision in eight).
 fn bench_preview(bencher: Bencher, db: Db, runtime: &tokio::runtime::Runtime, n: i64) {
@@ -403,25 +389,25 @@ fn runtime() -> tokio::runtime::Runtime {
 #[divan::bench(args = sizes(), sample_count = 10, sample_size = 1)]
 fn compliance_sqlite(bencher: Bencher, n: i64) {
     let runtime = runtime();
-    bench_route(bencher, Db::sqlite(), &runtime, n, Route::Compliance);
+    bench_compliance(bencher, Db::sqlite(), &runtime, n);
 }
 
 #[divan::bench(args = sizes(), sample_count = 10, sample_size = 1)]
 fn compliance_postgres(bencher: Bencher, n: i64) {
     let runtime = runtime();
     let db = runtime.block_on(Db::postgres());
-    bench_route(bencher, db, &runtime, n, Route::Compliance);
+    bench_compliance(bencher, db, &runtime, n);
 }
 
 #[divan::bench(args = sizes(), sample_count = 10, sample_size = 1)]
 fn preview_sqlite(bencher: Bencher, n: i64) {
     let runtime = runtime();
-    bench_route(bencher, Db::sqlite(), &runtime, n, Route::Preview);
+    bench_preview(bencher, Db::sqlite(), &runtime, n);
 }
 
 #[divan::bench(args = sizes(), sample_count = 10, sample_size = 1)]
 fn preview_postgres(bencher: Bencher, n: i64) {
     let runtime = runtime();
     let db = runtime.block_on(Db::postgres());
-    bench_route(bencher, db, &runtime, n, Route::Preview);
+    bench_preview(bencher, db, &runtime, n);
 }

@@ -51,6 +51,7 @@ pub fn warnings(
         .iter()
         .filter(|(p, _)| p.target == Target::AllRepositories)
         .collect();
+    let org_wide_rules: Vec<&PolicyRules> = org_wide.iter().map(|(p, _)| *p).collect();
     let everywhere = intersection(org_wide.iter().map(|(_, list)| list));
     let mut found: BTreeMap<i64, Vec<Warning>> = BTreeMap::new();
     for (policy, list) in &constraining {
@@ -59,12 +60,19 @@ pub fn warnings(
         out.extend(values.iter().filter_map(unanchored));
         out.extend(redundant(values, list));
         if let (Target::SelectedRepositories(_), Some(everywhere)) = (&policy.target, &everywhere) {
-            let org_wide: Vec<&PolicyRules> = org_wide.iter().map(|(p, _)| *p).collect();
-            out.extend(no_effect(values, everywhere, &org_wide, policy, names));
+            out.extend(no_effect(
+                values,
+                everywhere,
+                &org_wide_rules,
+                policy,
+                names,
+            ));
         }
     }
     let nothing_anywhere = everywhere.as_ref().is_some_and(AllowedList::is_empty);
-    for (repository, concerned) in empty_repositories(&constraining, everywhere.as_ref()) {
+    for (repository, concerned) in
+        empty_repositories(&constraining, &org_wide_rules, everywhere.as_ref())
+    {
         // When nothing is allowed anywhere, the org-wide policies say so once, not once
         // for every repository a selected policy names.
         let warned = concerned.iter().filter(|p| {
@@ -165,13 +173,9 @@ fn no_effect<'a>(
 /// those policies: `None` stands for every repository no selected policy names.
 fn empty_repositories<'a>(
     constraining: &'a [(&'a PolicyRules, AllowedList)],
+    org_wide: &[&'a PolicyRules],
     everywhere: Option<&AllowedList>,
 ) -> Vec<(Option<String>, Vec<&'a PolicyRules>)> {
-    let org_wide: Vec<&PolicyRules> = constraining
-        .iter()
-        .filter(|(p, _)| p.target == Target::AllRepositories)
-        .map(|(p, _)| *p)
-        .collect();
     let mut by_repository: BTreeMap<&str, Vec<&(&PolicyRules, AllowedList)>> = BTreeMap::new();
     for entry in constraining {
         if let Target::SelectedRepositories(keys) = &entry.0.target {
@@ -182,14 +186,14 @@ fn empty_repositories<'a>(
     }
     let mut empty = Vec::new();
     if everywhere.is_some_and(AllowedList::is_empty) {
-        empty.push((None, org_wide.clone()));
+        empty.push((None, org_wide.to_vec()));
     }
     for (key, selected) in by_repository {
         let lists = everywhere
             .into_iter()
             .chain(selected.iter().map(|(_, l)| l));
         if intersection(lists).is_some_and(|l| l.is_empty()) {
-            let mut concerned = org_wide.clone();
+            let mut concerned = org_wide.to_vec();
             concerned.extend(selected.iter().map(|(p, _)| *p));
             concerned.sort_by_key(|p| p.id);
             concerned.dedup_by_key(|p| p.id);

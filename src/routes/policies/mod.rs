@@ -47,15 +47,15 @@ pub struct PolicyResponse {
 
 impl PolicyResponse {
     fn new(policy: Policy, warnings: Vec<Warning>) -> Self {
-        Self::without_warnings(policy, Some(warnings))
+        Self::with(policy, Some(warnings))
     }
 
     /// A policy as it was, which a revision shows: warnings judge the org as it is now.
     fn as_it_was(policy: Policy) -> Self {
-        Self::without_warnings(policy, None)
+        Self::with(policy, None)
     }
 
-    fn without_warnings(policy: Policy, warnings: Option<Vec<Warning>>) -> Self {
+    fn with(policy: Policy, warnings: Option<Vec<Warning>>) -> Self {
         Self {
             id: policy.id,
             name: policy.name,
