@@ -5,6 +5,7 @@ use crate::policy::{AllowedValue, PolicyException, PolicyRules, Target};
 
 fn node_only() -> CompiledPolicySet {
     CompiledPolicySet::compile(vec![PolicyRules {
+        constraints: Default::default(),
         id: 4,
         name: "node".into(),
         target: Target::AllRepositories,
@@ -108,6 +109,7 @@ fn an_excepted_dockerfile_base_image_is_built_as_configured_and_the_log_names_th
         reason: "Migration to node 20".into(),
     };
     let rules = PolicyRules {
+        constraints: Default::default(),
         id: 4,
         name: "node".into(),
         target: Target::AllRepositories,

@@ -32,7 +32,10 @@ async fn a_configured_catalog_is_served_instead() {
     let text = r#"[{"name": "tiny", "display_name": "1 core", "cpus": 1,
         "memory_in_bytes": 2147483648, "storage_in_bytes": 10737418240}]"#;
     let catalog = MachineCatalog::from_json("MACHINE_CATALOG", text).unwrap();
-    let app = TestApp::spawn_with(Backend::Sqlite, |config| config.machine_catalog = catalog).await;
+    let app = TestApp::spawn_with(Backend::Sqlite, |config| {
+        config.machine_catalog = catalog.into()
+    })
+    .await;
     let listed = app.get("/machines", &app.admin).await.body;
     assert_eq!(
         listed,
