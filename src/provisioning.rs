@@ -232,7 +232,10 @@ pub fn plan_judged(
 
 /// The refusal of a creation whose user already holds `limit` org-billed codespaces: the
 /// store's to give, as only it can count them under a lock.
-pub fn over_codespace_limit(build: &CodespaceBuild, limit: &crate::policy::constraints::Limit) -> Refused {
+pub fn over_codespace_limit(
+    build: &CodespaceBuild,
+    limit: &crate::policy::constraints::Limit,
+) -> Refused {
     let message = codespace_limit_message(limit);
     let mut log = build.creation_log.clone();
     log.push(message.clone());

@@ -20,6 +20,8 @@ fn request(access: Access) -> BuildRequest {
         compose_service: None,
         log_so_far: Vec::new(),
         access,
+        choices: Default::default(),
+        catalog: std::sync::Arc::new(crate::machines::MachineCatalog::github_linux()),
     }
 }
 

@@ -29,6 +29,8 @@ fn request(image: &str, source: ImageSource) -> BuildRequest {
         compose_service: None,
         log_so_far: vec!["earlier".into()],
         access: Access::anonymous(),
+        choices: Default::default(),
+        catalog: std::sync::Arc::new(crate::machines::MachineCatalog::github_linux()),
     }
 }
 

@@ -109,7 +109,11 @@ fn parse_stamp(raw: &str) -> StoreResult<DateTime<Utc>> {
 /// The policy a revision kept, at the version it had then.
 pub fn decode_snapshot(json: &str, version: i64) -> StoreResult<Policy> {
     let mut snapshot: Snapshot = serde_json::from_str(json).map_err(|_| corrupt("the policy"))?;
-    let base_images = snapshot.constraints.base_images.take().map(|b| b.allowed_values);
+    let base_images = snapshot
+        .constraints
+        .base_images
+        .take()
+        .map(|b| b.allowed_values);
     Ok(Policy {
         constraints: snapshot.constraints.others()?,
         id: snapshot.id,

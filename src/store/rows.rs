@@ -188,7 +188,8 @@ impl TryFrom<CodespaceRow> for Codespace {
             .map_err(|_| corrupt("registries", "(not a JSON array of registries)"))?;
         let ports = serde_json::from_str(&row.ports)
             .map_err(|_| corrupt("ports", "(not a JSON array of ports)"))?;
-        let state = CodespaceState::parse(&row.state).ok_or_else(|| corrupt("state", &row.state))?;
+        let state =
+            CodespaceState::parse(&row.state).ok_or_else(|| corrupt("state", &row.state))?;
         let limits = LifeLimits {
             idle_timeout_minutes: minutes("idle timeout", row.idle_timeout_minutes)?,
             idle_timeout_requested: row

@@ -4,15 +4,13 @@
 
 use crate::billing::{billed_to_org, BillingMode};
 use crate::devcontainer::{read_config_and_host, ConfiguredImage, Sources};
-use crate::machines::HostRequirements;
-use crate::placement::Choices;
-use crate::policy::constraints::{idle_timeout_choice, retention_period_choice};
 use crate::error::ApiError;
+use crate::machines::HostRequirements;
 use crate::metrics::Outcome;
 use crate::names::Name;
-use crate::policy::{
-    CompiledPolicySet, ImageRef, ImageSource, Judgement, Refused,
-};
+use crate::placement::Choices;
+use crate::policy::constraints::{idle_timeout_choice, retention_period_choice};
+use crate::policy::{CompiledPolicySet, ImageRef, ImageSource, Judgement, Refused};
 use crate::provisioning::{judgement, plan_judged, BuildRequest};
 use crate::registries::Images;
 use crate::routes::repo_in;

@@ -280,7 +280,10 @@ fn finish(
 }
 
 impl CreatePolicy {
-    pub fn validate(&self, known_machines: KnownMachines<'_>) -> Result<PolicyDraft, Vec<FieldError>> {
+    pub fn validate(
+        &self,
+        known_machines: KnownMachines<'_>,
+    ) -> Result<PolicyDraft, Vec<FieldError>> {
         let checked = check(
             Some(&self.name),
             self.repositories.as_deref(),
@@ -307,7 +310,10 @@ pub struct CheckedPatch {
 }
 
 impl UpdatePolicy {
-    pub fn validate(&self, known_machines: KnownMachines<'_>) -> Result<CheckedPatch, Vec<FieldError>> {
+    pub fn validate(
+        &self,
+        known_machines: KnownMachines<'_>,
+    ) -> Result<CheckedPatch, Vec<FieldError>> {
         let checked = check(
             self.name.as_deref(),
             self.repositories.as_deref(),

@@ -58,7 +58,10 @@ fn parse_revision(raw: &str) -> Result<i64, ApiError> {
 
 /// The policy a revision kept, as a creation would write it: every rule POST checks holds
 /// again (the repositories' existence is checked as it is written).
-fn draft_of(revision: &PolicyRevision, known_machines: KnownMachines<'_>) -> StoreResult<PolicyDraft> {
+fn draft_of(
+    revision: &PolicyRevision,
+    known_machines: KnownMachines<'_>,
+) -> StoreResult<PolicyDraft> {
     if revision.action == RevisionAction::Delete {
         return Err(StoreError::Invalid {
             field: "revision".to_string(),
