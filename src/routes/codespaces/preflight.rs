@@ -186,7 +186,7 @@ pub async fn preflight(
 
 /// The org and repository; service tokens may ask for any org, people for the orgs they
 /// own or belong to. An unknown repository is a 404, as on creation.
-async fn find(
+pub(super) async fn find(
     state: &AppState,
     caller: &Caller,
     owner: &str,
