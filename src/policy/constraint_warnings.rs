@@ -94,6 +94,9 @@ pub(super) fn constraint_warnings(
     }
 }
 
+/// Reads one limit of a policy's constraints.
+type LimitOf = fn(&ConstraintSet) -> Option<u32>;
+
 /// What a selected-repositories policy sets that can change nothing: machine types or port
 /// visibilities an org-wide policy does not allow, and limits no smaller than an org-wide one.
 fn no_effect(policy: &PolicyRules, org_wide: &[&PolicyRules]) -> Vec<Warning> {
@@ -134,7 +137,7 @@ fn no_effect(policy: &PolicyRules, org_wide: &[&PolicyRules]) -> Vec<Warning> {
             });
         }
     }
-    let limits: [(&str, fn(&ConstraintSet) -> Option<u32>); 2] = [
+    let limits: [(&str, LimitOf); 2] = [
         ("max_idle_timeout_minutes", |c| c.max_idle_timeout_minutes),
         ("max_retention_period_days", |c| c.max_retention_period_days),
     ];
