@@ -2,6 +2,7 @@
 //! and site admins call these.
 
 mod answer;
+pub(crate) mod life;
 mod plan;
 pub(crate) mod preflight;
 mod reach;
