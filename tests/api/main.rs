@@ -20,6 +20,7 @@ mod idempotency;
 mod instances;
 mod life;
 mod life_ports;
+mod life_races;
 mod life_start;
 mod life_support;
 mod life_sweep;
