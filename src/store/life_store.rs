@@ -46,19 +46,23 @@ impl Life {
 
 /// What a change decides from the codespace as locked: its new life, or `None` when
 /// nothing changes (the codespace is answered as it is, and nothing is audited).
+pub type Decided = Result<Option<Life>, LifeRefusal>;
+
+/// How a change decides.
 pub enum Decide<'a> {
-    /// Needs nothing but the codespace (a stop).
-    Plain(Box<dyn FnOnce(&Codespace) -> Option<Life> + Send + 'a>),
-    /// Judged by the org's policy set in force at the write (a start, a port change), read
-    /// in the same transaction so that no policy edit commits in between.
-    Judged(
-        Box<
-            dyn FnOnce(&Codespace, &CompiledPolicySet) -> Result<Option<Life>, LifeRefusal>
-                + Send
-                + 'a,
-        >,
-    ),
+    /// From nothing but the codespace (a stop).
+    Plain(PlainDecision<'a>),
+    /// By the org's policy set in force at the write (a start, a port change), read in the
+    /// same transaction so that no policy edit commits in between.
+    Judged(JudgedDecision<'a>),
 }
+
+/// [`Decide::Plain`]'s decision.
+pub type PlainDecision<'a> = Box<dyn FnOnce(&Codespace) -> Option<Life> + Send + 'a>;
+
+/// [`Decide::Judged`]'s decision.
+pub type JudgedDecision<'a> =
+    Box<dyn FnOnce(&Codespace, &CompiledPolicySet) -> Decided + Send + 'a>;
 
 /// One change to a codespace's life, and how the audit log names it.
 pub struct LifeChange<'a> {

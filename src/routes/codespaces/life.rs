@@ -35,7 +35,7 @@ pub struct StartCodespace {
 pub struct PortUpdate {
     /// Who may reach the port; `private` is always allowed.
     #[serde(default)]
-    #[schema(value_type = PortVisibility)]
+    #[schema(value_type = PortVisibility, required = true)]
     pub visibility: Option<Value>,
 }
 
