@@ -110,13 +110,26 @@ pub trait LifeStore: Send + Sync {
     async fn sweep_expired(&self, now: DateTime<Utc>, limit: i64) -> StoreResult<u64>;
 }
 
-/// How the sweep locks what it deletes: PostgreSQL skips rows another transaction holds, so
-/// that replicas sweeping at once share the work and each codespace is deleted once.
+/// A codespace read under its row lock, with its org's policy version read in the same
+/// statement.
+#[derive(sqlx::FromRow)]
+pub struct LockedCodespaceRow {
+    #[sqlx(flatten)]
+    pub codespace: super::rows::CodespaceRow,
+    pub policy_version: i64,
+}
+
+/// How a change locks its codespace: the codespace's row only, not its org's (which policy
+/// edits lock) nor its repository's. How the sweep locks what it deletes: PostgreSQL skips
+/// rows another transaction holds, so that replicas sweeping at once share the work and
+/// each codespace is deleted once.
 impl super::PgStore {
+    pub(super) const ROW_LOCK: &'static str = " FOR NO KEY UPDATE OF c";
     pub(super) const SWEEP_LOCK: &'static str = " FOR UPDATE SKIP LOCKED";
 }
 
 /// SQLite's writing transaction (`BEGIN IMMEDIATE`) already holds the whole database.
 impl super::SqliteStore {
+    pub(super) const ROW_LOCK: &'static str = "";
     pub(super) const SWEEP_LOCK: &'static str = "";
 }

@@ -21,21 +21,33 @@ macro_rules! impl_part {
             machine, state, idle_timeout_minutes, idle_timeout_requested, idle_timeout_notice, \
             retention_period_minutes, retention_expires_at, ports";
 
+        /// `CODESPACE_SELECT` with the org's policy version.
+        const CODESPACE_SELECT_VERSIONED: &str = "SELECT c.id, c.org_id, c.repo_id, \
+            o.login AS org_login, r.name AS repo_name, c.user_login, c.billable_owner, c.image, \
+            c.image_source, c.recovery_mode, c.creation_log, c.registries, c.created_at, \
+            c.updated_at, c.billed_to_org, c.machine, c.state, c.idle_timeout_minutes, \
+            c.idle_timeout_requested, c.idle_timeout_notice, c.retention_period_minutes, \
+            c.retention_expires_at, c.ports, o.policy_version \
+            FROM codespaces c JOIN orgs o ON o.id = c.org_id JOIN repos r ON r.id = c.repo_id";
+
         /// Most codespaces one sweep batch deletes, whatever the caller asks: its audit
         /// insert binds six values a codespace.
         const MAX_SWEEP_BATCH: i64 = 1_000;
 
         impl $store {
-            /// Locks the codespace's row (only that row: not its org's, which policy edits
-            /// lock) to the end of the caller's transaction, and reads it.
-            async fn lock_codespace(conn: &mut $conn, id: &str) -> StoreResult<Codespace> {
-                let found: Option<String> =
-                    sqlx::query_scalar(concat!("SELECT id FROM codespaces WHERE id = $1", $update))
-                        .bind(id)
-                        .fetch_optional(&mut *conn)
-                        .await?;
-                found.ok_or(StoreError::NotFound)?;
-                Self::fetch_codespace(conn, id).await
+            /// Locks the codespace's row to the end of the caller's transaction and reads it,
+            /// with its org's policy version, in one statement.
+            async fn lock_codespace(conn: &mut $conn, id: &str) -> StoreResult<(Codespace, i64)> {
+                let sql = format!(
+                    "{CODESPACE_SELECT_VERSIONED} WHERE c.id = $1{}",
+                    Self::ROW_LOCK
+                );
+                let row: LockedCodespaceRow = sqlx::query_as(&sql)
+                    .bind(id)
+                    .fetch_optional(&mut *conn)
+                    .await?
+                    .ok_or(StoreError::NotFound)?;
+                Ok((row.codespace.try_into()?, row.policy_version))
             }
 
             /// The codespaces of `rows`, with the names of their orgs and repositories.
@@ -80,11 +92,12 @@ macro_rules! impl_part {
             ) -> StoreResult<Result<Codespace, $crate::lifecycle::LifeRefusal>> {
                 let mut tx = self.pool.begin_with($begin).await?;
                 Self::join_codespace_writes(&mut tx).await?;
-                let existing = Self::lock_codespace(&mut tx, id).await?;
+                // The version read here holds: the transaction already writes codespaces, so no
+                // policy edit can commit before it does.
+                let (existing, version) = Self::lock_codespace(&mut tx, id).await?;
                 let decided = match change.decide {
                     Decide::Plain(decide) => Ok(decide(&existing)),
                     Decide::Judged(decide) => {
-                        let version = Self::policy_version(&mut tx, existing.org_id, "").await?;
                         let set = self.compiled_set(&mut tx, existing.org_id, version).await?;
                         decide(&existing, &set)
                     }
@@ -135,7 +148,7 @@ macro_rules! impl_part {
             async fn delete_codespace(&self, id: &str, actor: &str) -> StoreResult<()> {
                 let mut tx = self.pool.begin_with($begin).await?;
                 Self::join_codespace_writes(&mut tx).await?;
-                let existing = Self::lock_codespace(&mut tx, id).await?;
+                let (existing, _) = Self::lock_codespace(&mut tx, id).await?;
                 sqlx::query("DELETE FROM codespaces WHERE id = $1")
                     .bind(id)
                     .execute(&mut *tx)
