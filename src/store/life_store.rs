@@ -32,6 +32,12 @@ impl Life {
         }
     }
 
+    /// Its ports as the column stores them: a JSON array of `{"port", "visibility"}`.
+    pub fn ports_column(&self) -> String {
+        // Numbers and fixed words always serialize.
+        serde_json::to_string(&self.ports).unwrap_or_else(|_| "[]".to_owned())
+    }
+
     /// The codespace with this life, as written at `at`.
     pub fn applied_to(self, mut codespace: Codespace, at: DateTime<Utc>) -> Codespace {
         codespace.machine = self.machine;

@@ -124,7 +124,7 @@ macro_rules! impl_part {
                 .bind(i64::from(life.limits.idle_timeout_minutes))
                 .bind(&life.limits.idle_timeout_notice)
                 .bind(life.retention_expires_at)
-                .bind(encode_ports(&life.ports))
+                .bind(life.ports_column())
                 .bind(now)
                 .bind(id)
                 .execute(&mut *tx)
