@@ -9,6 +9,7 @@ use base_image_policy::check::{self, CheckArgs};
 use base_image_policy::config::{redact_url, Config};
 use base_image_policy::master_key::load_master_key;
 use base_image_policy::state::AppState;
+use base_image_policy::sweep;
 use base_image_policy::{retention, rotation, store, telemetry};
 use clap::{Parser, Subcommand};
 
@@ -140,6 +141,7 @@ async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
     let (drain_delay, header_read_timeout) = (config.drain_delay, config.header_read_timeout);
     let pruning = retention::spawn_pruning(store.clone());
     let state = AppState::with_master_key(store, config, master_key.key);
+    let sweeping = sweep::spawn_sweeping(state.store.clone(), state.clock.clone());
     let router = app::build_router(state.clone());
     let shutdown = async move {
         app::shutdown_signal().await;
@@ -149,5 +151,6 @@ async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
     };
     app::serve(listener, router, header_read_timeout, shutdown).await?;
     pruning.abort();
+    sweeping.abort();
     Ok(())
 }

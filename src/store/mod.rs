@@ -6,6 +6,7 @@ mod compliance_store;
 mod decision_store;
 mod exception_store;
 mod key_store;
+mod life_store;
 mod listener;
 mod package_rows;
 mod package_store;
@@ -32,6 +33,7 @@ pub use compliance_store::{CodespaceCursor, CodespaceImage, ComplianceStore};
 pub use decision_store::*;
 pub use exception_store::{ExceptionDraft, ExceptionRecord, ExceptionStore};
 pub use key_store::*;
+pub use life_store::*;
 pub use package_store::*;
 pub use postgres::PgStore;
 pub use reach_store::*;
@@ -308,6 +310,7 @@ pub trait Store:
     + DecisionStore
     + ComplianceStore
     + ExceptionStore
+    + LifeStore
     + 'static
 {
 }
@@ -326,6 +329,7 @@ impl<T> Store for T where
         + DecisionStore
         + ComplianceStore
         + ExceptionStore
+        + LifeStore
         + 'static
 {
 }

@@ -2,6 +2,7 @@
 //! and site admins call these.
 
 mod answer;
+pub(crate) mod life;
 pub(crate) mod machines;
 mod plan;
 pub(crate) mod preflight;

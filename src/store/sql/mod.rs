@@ -31,6 +31,7 @@ pub(crate) mod exceptions;
 pub(crate) mod helpers;
 pub(crate) mod idempotency;
 pub(crate) mod keys;
+pub(crate) mod life;
 pub(crate) mod orgs;
 pub(crate) mod packages;
 pub(crate) mod policies;
@@ -77,7 +78,7 @@ macro_rules! impl_sql_store {
         const JSON_ARRAY_AGG: &str = $json_array_agg;
 
         $crate::store::sql::impl_sql_store! {
-            @parts [helpers access orgs policies revisions codespace_writes codespaces idempotency secret_helpers secrets reach keys packages decisions compliance exceptions]
+            @parts [helpers access orgs policies revisions codespace_writes codespaces idempotency secret_helpers secrets reach keys packages decisions compliance exceptions life]
             $store, $conn, $begin, $hold, $join, $update, $notify
         }
     };
