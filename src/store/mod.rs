@@ -19,6 +19,7 @@ mod rows;
 pub use rows::repo_key_of;
 mod secret_rows;
 mod secret_store;
+mod session_store;
 mod sql;
 mod sqlite;
 
@@ -38,6 +39,7 @@ pub use reach_store::*;
 pub use records::*;
 pub use revision_store::*;
 pub use secret_store::*;
+pub use session_store::{SessionRecord, SessionStore};
 pub use sqlite::SqliteStore;
 
 use crate::billing::{BillingMode, Role};
@@ -305,6 +307,7 @@ pub trait Store:
     + DecisionStore
     + ComplianceStore
     + ExceptionStore
+    + SessionStore
     + 'static
 {
 }
@@ -323,6 +326,7 @@ impl<T> Store for T where
         + DecisionStore
         + ComplianceStore
         + ExceptionStore
+        + SessionStore
         + 'static
 {
 }

@@ -38,6 +38,7 @@ pub(crate) mod reach;
 pub(crate) mod revisions;
 pub(crate) mod secret_helpers;
 pub(crate) mod secrets;
+pub(crate) mod sessions;
 
 macro_rules! impl_sql_store {
     (
@@ -75,7 +76,7 @@ macro_rules! impl_sql_store {
         const JSON_ARRAY_AGG: &str = $json_array_agg;
 
         $crate::store::sql::impl_sql_store! {
-            @parts [helpers access orgs policies revisions codespace_writes codespaces idempotency secret_helpers secrets reach keys packages decisions compliance exceptions]
+            @parts [helpers access orgs policies revisions codespace_writes codespaces idempotency secret_helpers secrets reach keys packages decisions compliance exceptions sessions]
             $store, $conn, $begin, $hold, $join, $update, $notify
         }
     };
