@@ -168,7 +168,13 @@ impl PolicyForm {
                     self.constraints
                         .sort_by_key(|c| KINDS.iter().position(|k| k.key == c.kind.key));
                 }
-                Some(format!("constraint-{}", kind.key))
+                Some(match kind.shape {
+                    Shape::Number { .. } => format!("constraints.{}.value", kind.key),
+                    Shape::Choices(choices) => {
+                        format!("{}-{}", kind.key, choices.first().map_or("", |c| c.0))
+                    }
+                    Shape::Values { .. } => format!("{}-new", kind.key),
+                })
             }
             Intent::RemoveConstraint(key) => {
                 self.constraints.retain(|c| c.kind.key != key);

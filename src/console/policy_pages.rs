@@ -25,6 +25,8 @@ struct Extras {
     preview: Option<Markup>,
     /// The stored policy, on the edit page: its warnings and links.
     policy: Option<Value>,
+    /// The control to focus when the page is drawn again.
+    focus: Option<String>,
 }
 
 async fn draw(
@@ -53,6 +55,7 @@ async fn draw(
         repos: &repos,
         csrf: &session.csrf,
         action: &action,
+        focus: extras.focus.as_deref(),
     };
     let body = html! {
         p.crumbs { a href={ "/ui/orgs/" (org) "/codespaces/policies" } { "Codespaces policies" } }
@@ -171,8 +174,10 @@ async fn submit(
 ) -> Result<Response, PageError> {
     let mut form = PolicyForm::from_fields(fields);
     let intent = Intent::parse(fields.get("intent"));
-    form.apply(&intent);
-    let mut extras = Extras::default();
+    let mut extras = Extras {
+        focus: form.apply(&intent),
+        ..Extras::default()
+    };
     if let Some(id) = id {
         // The policy's warnings and links; a policy deleted meanwhile is a 404 page.
         let (policy, _) = console

@@ -15,6 +15,8 @@ pub struct FormView<'a> {
     pub csrf: &'a str,
     /// Where the form is posted.
     pub action: &'a str,
+    /// The id of the control a button of the form moved the work to.
+    pub focus: Option<&'a str>,
 }
 
 /// The messages for a field, as a list under it (`id` is the field's, for `aria-describedby`).
@@ -99,14 +101,15 @@ pub fn policy_form(view: &FormView) -> Markup {
             div.field {
                 label for="name" { "Name" }
                 input #name type="text" name="name" value=(form.name) maxlength="100"
+                    autofocus[view.focus == Some("name")]
                     aria-invalid=[(!name_errors.is_empty()).then_some("true")]
                     aria-describedby=[described_by("name", &name_errors)];
                 (field_errors("name", &name_errors))
             }
             h2 { "Constraints" }
             @for message in errors.on("constraints") { p.field-error { (message) } }
-            @for constraint in &form.constraints { (constraint_fields(constraint, errors)) }
-            (add_constraint(form))
+            @for constraint in &form.constraints { (constraint_fields(constraint, errors, view.focus)) }
+            (add_constraint(form, view.focus))
             fieldset #repositories {
                 legend { "Repositories" }
                 div.choice {
@@ -155,15 +158,15 @@ pub fn policy_form(view: &FormView) -> Markup {
 
 /// "Add constraint", then the constraint types not in the policy yet: a disclosure that
 /// opens with a click or Enter, with no script.
-fn add_constraint(form: &PolicyForm) -> Markup {
+fn add_constraint(form: &PolicyForm, focus: Option<&str>) -> Markup {
     let missing: Vec<_> = KINDS
         .iter()
         .filter(|kind| !form.constraints.iter().any(|c| c.kind.key == kind.key))
         .collect();
     html! {
         @if !missing.is_empty() {
-            details.add-constraint #add-constraint open[form.constraints.is_empty()] {
-                summary { "Add constraint" }
+            details.add-constraint #add-constraint {
+                summary autofocus[focus == Some("add-constraint")] { "Add constraint" }
                 ul.menu {
                     @for kind in missing {
                         li { button type="submit" name="intent" value={ "add_constraint:" (kind.key) } { (kind.label) } }
@@ -174,7 +177,7 @@ fn add_constraint(form: &PolicyForm) -> Markup {
     }
 }
 
-fn constraint_fields(constraint: &Constraint, errors: &FieldErrors) -> Markup {
+fn constraint_fields(constraint: &Constraint, errors: &FieldErrors, focus: Option<&str>) -> Markup {
     let key = constraint.kind.key;
     let field = constraint.field();
     let own = errors.on(&format!("constraints.{key}"));
@@ -185,9 +188,9 @@ fn constraint_fields(constraint: &Constraint, errors: &FieldErrors) -> Markup {
             p.help { (constraint.kind.help) }
             (field_errors(&format!("constraints.{key}"), &own))
             @match constraint.kind.shape {
-                Shape::Values { singular } => (value_list(constraint, singular, &field, errors)),
-                Shape::Choices(choices) => (choice_list(constraint, choices, &field, errors)),
-                Shape::Number { min, max } => (number_field(constraint, min, max, &field, errors)),
+                Shape::Values { singular } => (value_list(constraint, singular, &field, errors, focus)),
+                Shape::Choices(choices) => (choice_list(constraint, choices, &field, errors, focus)),
+                Shape::Number { min, max } => (number_field(constraint, (min, max), &field, errors, focus)),
             }
             button.secondary type="submit" name="intent" value={ "remove_constraint:" (key) } {
                 "Remove constraint" span.vh { " " (constraint.kind.label) }
@@ -202,6 +205,7 @@ fn value_list(
     singular: &str,
     field: &str,
     errors: &FieldErrors,
+    focus: Option<&str>,
 ) -> Markup {
     let key = constraint.kind.key;
     let list_errors = errors.on(field);
@@ -225,6 +229,7 @@ fn value_list(
         div.field.new-value {
             label for={ (key) "-new" } { "Allowed values" }
             input id={ (key) "-new" } type="text" name={ (key) ".new_value" } data-key=(key)
+                autofocus[focus == Some(format!("{key}-new").as_str())]
                 aria-describedby=[described_by(field, &list_errors)];
             button.secondary type="submit" name="intent" value="stay" data-add=(key) { "Add value" }
             (field_errors(field, &list_errors))
@@ -237,6 +242,7 @@ fn choice_list(
     choices: &[(&str, &str)],
     field: &str,
     errors: &FieldErrors,
+    focus: Option<&str>,
 ) -> Markup {
     let key = constraint.kind.key;
     html! {
@@ -246,6 +252,7 @@ fn choice_list(
                 @for (value, label) in choices {
                     li {
                         input id={ (key) "-" (value) } type="checkbox" name={ (key) ".allowed_values" } value=(value)
+                            autofocus[focus == Some(format!("{key}-{value}").as_str())]
                             checked[constraint.values.iter().any(|v| v == value)];
                         label for={ (key) "-" (value) } { (label) }
                     }
@@ -258,10 +265,10 @@ fn choice_list(
 
 fn number_field(
     constraint: &Constraint,
-    min: i64,
-    max: i64,
+    (min, max): (i64, i64),
     field: &str,
     errors: &FieldErrors,
+    focus: Option<&str>,
 ) -> Markup {
     let key = constraint.kind.key;
     let messages = errors.on(field);
@@ -269,6 +276,7 @@ fn number_field(
         div.field {
             label for=(field) { (constraint.kind.label) " (" (min) " to " (max) ")" }
             input id=(field) type="text" inputmode="numeric" name={ (key) ".value" } value=(constraint.number)
+                autofocus[focus == Some(field)]
                 aria-invalid=[(!messages.is_empty()).then_some("true")]
                 aria-describedby=[described_by(field, &messages)];
             (field_errors(field, &messages))
