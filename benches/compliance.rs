@@ -311,6 +311,7 @@ fn bench_compliance(bencher: Bencher, db: Db, runtime: &tokio::runtime::Runtime,
 #[divan::bench(sample_count = 10, sample_size = 1)]
 fn judging_only(bencher: Bencher) {
     let set = CompiledPolicySet::compile(vec![PolicyRules {
+        constraints: Default::default(),
         id: 1,
         name: "Approved".into(),
         target: Target::AllRepositories,

@@ -181,6 +181,7 @@ mod tests {
     /// Policy 7 allows `node:*` org-wide, enforced or report-only.
     fn node_only(enforcement: Enforcement) -> CompiledPolicySet {
         CompiledPolicySet::compile(vec![PolicyRules {
+            constraints: Default::default(),
             id: 7,
             name: "node".into(),
             target: Target::AllRepositories,

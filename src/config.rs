@@ -2,6 +2,7 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use zeroize::Zeroizing;
@@ -47,7 +48,7 @@ pub struct Config {
     pub default_secrets_key_file: PathBuf,
     /// The machine types on offer (`MACHINE_CATALOG`, a JSON array; GitHub's five Linux
     /// machines by default).
-    pub machine_catalog: MachineCatalog,
+    pub machine_catalog: Arc<MachineCatalog>,
 }
 
 // Hand-written so that the admin token can never reach a log line through `{:?}`.
@@ -125,10 +126,10 @@ impl Config {
                 .map_err(|e| ConfigError::Image(key, raw, e))
         };
         let default_secrets_key_file = default_secrets_key_file(&database_url);
-        let machine_catalog = match lookup(MACHINE_CATALOG) {
+        let machine_catalog = Arc::new(match lookup(MACHINE_CATALOG) {
             None => MachineCatalog::github_linux(),
             Some(text) => MachineCatalog::from_json(MACHINE_CATALOG, &text)?,
-        };
+        });
         Ok(Self {
             machine_catalog,
             secrets_key: lookup(crate::secrets::SECRETS_KEY).map(Zeroizing::new),

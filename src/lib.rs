@@ -17,6 +17,7 @@ pub mod machines;
 pub mod master_key;
 pub mod metrics;
 pub mod names;
+pub mod placement;
 pub mod policy;
 pub mod preview;
 pub mod provisioning;

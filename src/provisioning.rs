@@ -2,8 +2,13 @@
 //! its registries and the creation log. Pure, so that creation, full rebuild and preflight
 //! share it exactly.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, SecondsFormat, Utc};
 
+use crate::machines::MachineCatalog;
+use crate::placement::{place, Choices, Placement};
+use crate::policy::constraints::codespace_limit_message;
 use crate::policy::{
     judge, refusal_message, AppliedException, CompiledPolicySet, DecisionNote, DecisionOutcome,
     ExemptImages, ImageRef, ImageSource, Judgement, Refused, Subject,
@@ -35,6 +40,9 @@ pub struct BuildRequest {
     pub log_so_far: Vec<String>,
     /// How the configured and the recovery image would be pulled.
     pub access: Access,
+    /// The machine, idle timeout and retention asked for.
+    pub choices: Choices,
+    pub catalog: Arc<MachineCatalog>,
 }
 
 /// What the policies say of the request's image: the judgement [`plan_build`] acts on.
@@ -59,13 +67,15 @@ pub fn plan_build(
     request: &BuildRequest,
     set: &CompiledPolicySet,
 ) -> Result<CodespaceBuild, Refused> {
-    plan_judged(request, judgement(request, set))
+    plan_judged(request, set, judgement(request, set))
 }
 
 /// [`plan_build`] for a request already judged, for callers that also show the judgement
-/// (preflight): the same plan, without judging twice.
+/// (preflight): the same plan, without judging twice. `set` gives the other constraints
+/// (machine types, limits), which apply only when the org pays.
 pub fn plan_judged(
     request: &BuildRequest,
+    set: &CompiledPolicySet,
     judgement: Judgement,
 ) -> Result<CodespaceBuild, Refused> {
     let image = request.image.as_str().to_string();
@@ -91,6 +101,12 @@ pub fn plan_judged(
         }
     });
     let access = &request.access;
+    let limits = if request.billed_to_org {
+        set.limits(&request.repo_key)
+    } else {
+        Default::default()
+    };
+    let placed = place(&limits, &request.catalog, &request.choices);
     // What the decision log keeps, for every codespace the policies judged.
     let judged = !matches!(judgement, Judgement::Exempt(_));
     let reported_by: Vec<i64> = judgement.reported().iter().map(|r| r.id).collect();
@@ -103,13 +119,21 @@ pub fn plan_judged(
         reported_by: reported_by.clone(),
         exception,
     };
-    let build = |image: String, recovery_mode: bool, log: Vec<String>, refused_by: &[i64]| {
+    let build = |image: String,
+                 recovery_mode: bool,
+                 log: Vec<String>,
+                 refused_by: &[i64],
+                 placement: Placement| {
         let outcome = if recovery_mode {
             DecisionOutcome::Recovery
         } else {
             DecisionOutcome::Created
         };
         CodespaceBuild {
+            billed_to_org: request.billed_to_org,
+            machine: placement.machine,
+            limits: placement.limits,
+            per_user_limit: placement.per_user_limit,
             billable_owner: request.billable_owner.clone(),
             decision: judged.then(|| note(outcome, refused_by)),
             image,
@@ -135,8 +159,31 @@ pub fn plan_judged(
             reported.id, reported.name
         ));
     }
-    match judgement {
-        Judgement::Allowed { .. } | Judgement::Exempt(_) | Judgement::Excepted(_) => {
+    // The image first: a refused `image` is its 400 whatever the machine.
+    let placement = match (&judgement, placed) {
+        (Judgement::Refused { .. }, _) if request.source != ImageSource::Dockerfile => None,
+        (_, Ok(placement)) => Some(placement),
+        (_, Err(refusal)) => {
+            log.push(refusal.message.clone());
+            return Err(Refused {
+                decision: Box::new(note(DecisionOutcome::Refused, &refusal.policy_ids)),
+                message: refusal.message,
+                image,
+                policy_ids: refusal.policy_ids,
+                log,
+            });
+        }
+    };
+    if let Some(placement) = &placement {
+        log.extend(placement.log.iter().cloned());
+    }
+    match (judgement, placement) {
+        (judgement, Some(placement))
+            if matches!(
+                judgement,
+                Judgement::Allowed { .. } | Judgement::Exempt(_) | Judgement::Excepted(_)
+            ) =>
+        {
             log.push(match &judgement {
                 Judgement::Exempt(reason) => format!("Organization policy not checked: {reason}."),
                 Judgement::Excepted(exception) => exception_line(exception, &image),
@@ -146,23 +193,27 @@ pub fn plan_judged(
                 // Allowed, but not available to this codespace: recovery, and the last line says why.
                 into_recovery(&mut log);
                 log.push(reason.clone());
-                return Ok(build(recovery.clone(), true, log, &[]));
+                return Ok(build(recovery.clone(), true, log, &[], placement));
             }
             log.extend(incomplete_lines(&access.registries));
             log.push(pull_line(&image, &access.configured));
             log.push(format!("Creating the codespace container from '{image}'."));
-            Ok(build(image.clone(), false, log, &[]))
+            Ok(build(image.clone(), false, log, &[], placement))
         }
-        Judgement::Refused { policy_ids, .. } if request.source == ImageSource::Dockerfile => {
+        (Judgement::Refused { policy_ids, .. }, Some(placement)) => {
             into_recovery(&mut log);
             log.push(format!(
                 "{} The codespace is running in recovery mode on '{recovery}' (refused by policy {}).",
                 refusal_message(&image),
                 join_ids(&policy_ids)
             ));
-            Ok(build(recovery.clone(), true, log, &policy_ids))
+            Ok(build(recovery.clone(), true, log, &policy_ids, placement))
         }
-        Judgement::Refused { policy_ids, .. } => {
+        (judgement, _) => {
+            let policy_ids = match judgement {
+                Judgement::Refused { policy_ids, .. } => policy_ids,
+                _ => Vec::new(),
+            };
             log.push(format!(
                 "{} (refused by policy {})",
                 refusal_message(&image),
@@ -170,11 +221,45 @@ pub fn plan_judged(
             ));
             Err(Refused {
                 decision: Box::new(note(DecisionOutcome::Refused, &policy_ids)),
+                message: refusal_message(&image),
                 image,
                 policy_ids,
                 log,
             })
         }
+    }
+}
+
+/// The refusal of a creation whose user already holds `limit` org-billed codespaces: the
+/// store's to give, as only it can count them under a lock.
+pub fn over_codespace_limit(
+    build: &CodespaceBuild,
+    limit: &crate::policy::constraints::Limit,
+) -> Refused {
+    let message = codespace_limit_message(limit);
+    let mut log = build.creation_log.clone();
+    log.push(message.clone());
+    let decision = build.decision.clone().map_or_else(
+        || DecisionNote {
+            image: build.image.clone(),
+            image_source: build.image_source,
+            outcome: DecisionOutcome::Refused,
+            refused_by: vec![limit.policy.id],
+            reported_by: Vec::new(),
+            exception: None,
+        },
+        |note| DecisionNote {
+            outcome: DecisionOutcome::Refused,
+            refused_by: vec![limit.policy.id],
+            ..note
+        },
+    );
+    Refused {
+        image: decision.image.clone(),
+        message,
+        policy_ids: vec![limit.policy.id],
+        decision: Box::new(decision),
+        log,
     }
 }
 

@@ -20,6 +20,8 @@ fn request(access: Access) -> BuildRequest {
         compose_service: None,
         log_so_far: Vec::new(),
         access,
+        choices: Default::default(),
+        catalog: std::sync::Arc::new(crate::machines::MachineCatalog::github_linux()),
     }
 }
 
@@ -91,6 +93,7 @@ fn a_refused_image_is_refused_before_anything_is_pulled() {
         recovery: Pull::Anonymous,
     };
     let set = CompiledPolicySet::compile(vec![crate::policy::PolicyRules {
+        constraints: Default::default(),
         id: 1,
         name: "node".into(),
         target: crate::policy::Target::AllRepositories,
@@ -105,6 +108,7 @@ fn a_refused_image_is_refused_before_anything_is_pulled() {
 fn a_report_only_policy_never_refuses_and_the_log_names_it() {
     let set = CompiledPolicySet::compile(vec![
         crate::policy::PolicyRules {
+            constraints: Default::default(),
             id: 3,
             name: "Trial".into(),
             target: crate::policy::Target::AllRepositories,
@@ -112,6 +116,7 @@ fn a_report_only_policy_never_refuses_and_the_log_names_it() {
             base_images: Some(vec![crate::policy::AllowedValue::parse("node:*").unwrap()]),
         },
         crate::policy::PolicyRules {
+            constraints: Default::default(),
             id: 4,
             name: "Open".into(),
             target: crate::policy::Target::AllRepositories,

@@ -5,6 +5,7 @@ use crate::policy::{AllowedValue, PolicyException, PolicyRules, Target};
 
 fn node_only() -> CompiledPolicySet {
     CompiledPolicySet::compile(vec![PolicyRules {
+        constraints: Default::default(),
         id: 4,
         name: "node".into(),
         target: Target::AllRepositories,
@@ -28,6 +29,8 @@ fn request(image: &str, source: ImageSource) -> BuildRequest {
         compose_service: None,
         log_so_far: vec!["earlier".into()],
         access: Access::anonymous(),
+        choices: Default::default(),
+        catalog: std::sync::Arc::new(crate::machines::MachineCatalog::github_linux()),
     }
 }
 
@@ -108,6 +111,7 @@ fn an_excepted_dockerfile_base_image_is_built_as_configured_and_the_log_names_th
         reason: "Migration to node 20".into(),
     };
     let rules = PolicyRules {
+        constraints: Default::default(),
         id: 4,
         name: "node".into(),
         target: Target::AllRepositories,

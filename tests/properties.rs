@@ -390,6 +390,7 @@ impl Spec {
 
     fn rules(&self) -> PolicyRules {
         PolicyRules {
+            constraints: Default::default(),
             id: self.id,
             name: format!("policy {}", self.id),
             enforcement: Default::default(),

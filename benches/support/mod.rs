@@ -78,6 +78,7 @@ pub fn policy_set(n: usize, per_policy: usize) -> CompiledPolicySet {
         .chunks(per_policy.max(1))
         .enumerate()
         .map(|(i, chunk)| PolicyRules {
+            constraints: Default::default(),
             id: i as i64 + 1,
             name: format!("Approved images {i}"),
             target: Target::AllRepositories,
@@ -94,6 +95,7 @@ pub fn uniform_policies(policies: usize, values_each: usize) -> CompiledPolicySe
     let chunk = parse_values(&values(values_each));
     let rules = (0..policies)
         .map(|i| PolicyRules {
+            constraints: Default::default(),
             id: i as i64 + 1,
             name: format!("Approved images {i}"),
             target: Target::AllRepositories,
@@ -150,6 +152,7 @@ pub fn compile_raw(policies: &[RawPolicy]) -> CompiledPolicySet {
     let rules = policies
         .iter()
         .map(|p| PolicyRules {
+            constraints: Default::default(),
             id: p.id,
             name: p.name.clone(),
             enforcement: Default::default(),

@@ -180,10 +180,18 @@ impl ConfigError {
 /// using tags, an unknown service, an `extends` cycle, or an unset variable.
 /// `field` says which input is at fault.
 pub fn read_config(sources: Sources<'_>) -> Result<ConfiguredImage, ConfigError> {
+    read_config_and_host(sources).map(|(image, _)| image)
+}
+
+/// [`read_config`], with the configuration's `hostRequirements` as written (for
+/// `machines::HostRequirements` to read), so that a text configuration is parsed once.
+pub fn read_config_and_host(
+    sources: Sources<'_>,
+) -> Result<(ConfiguredImage, Option<Value>), ConfigError> {
     let parsed;
     let config =
         match sources.devcontainer {
-            None | Some(Value::Null) => return Ok(ConfiguredImage::Default),
+            None | Some(Value::Null) => return Ok((ConfiguredImage::Default, None)),
             Some(Value::Object(map)) => map,
             Some(Value::String(text)) => {
                 parsed = jsonc::parse_object(text)?;
@@ -193,7 +201,8 @@ pub fn read_config(sources: Sources<'_>) -> Result<ConfiguredImage, ConfigError>
                 "the devcontainer configuration must be an object or the text of devcontainer.json",
             )),
         };
-    from_object(config, sources)
+    let host = config.get(crate::machines::HOST_REQUIREMENTS).cloned();
+    Ok((from_object(config, sources)?, host))
 }
 
 /// Applies the precedence rules to a parsed configuration object.

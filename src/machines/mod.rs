@@ -13,4 +13,5 @@ pub use catalog::{
 };
 pub use host_requirements::{
     choose_machine, GpuRequirement, HostRequirements, HostRequirementsError,
+    FIELD as HOST_REQUIREMENTS,
 };

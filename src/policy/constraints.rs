@@ -111,6 +111,37 @@ impl ConstraintSet {
     }
 }
 
+impl ConstraintSet {
+    /// As the policies' `constraints` column keeps it: the request shape, as JSON.
+    pub fn to_stored(&self) -> String {
+        // Strings and numbers always serialize.
+        serde_json::to_string(&self.to_input()).unwrap_or_else(|_| "{}".to_owned())
+    }
+
+    /// Reads the column back. Machine names were checked against the catalog when written;
+    /// a catalog changed since does not unmake them (an unknown name just matches nothing).
+    ///
+    /// # Errors
+    ///
+    /// What is wrong with the text, for an internal error: stored constraints are never
+    /// silently dropped (fail closed).
+    pub fn from_stored(text: &str) -> Result<Self, String> {
+        let input: ConstraintsInput = serde_json::from_str(text).map_err(|e| e.to_string())?;
+        let names: Vec<&str> = input
+            .machine_types
+            .iter()
+            .flat_map(|list| list.allowed_values.iter().map(String::as_str))
+            .collect();
+        input.validate(&names).map_err(|errors| {
+            errors
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("; ")
+        })
+    }
+}
+
 /// A bad constraint (or choice); `field` is e.g. `constraints.machine_types.allowed_values[1]`.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("{field} {message}")]

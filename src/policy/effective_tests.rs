@@ -11,6 +11,7 @@ fn list(values: &[&str]) -> AllowedList {
 
 fn policy(id: i64, repos: Option<&[&str]>, values: &[&str]) -> PolicyRules {
     PolicyRules {
+        constraints: Default::default(),
         id,
         name: format!("policy {id}"),
         target: match repos {

@@ -45,6 +45,9 @@ impl ImageSource {
 pub struct Refused {
     /// The reference as written in the configuration.
     pub image: String,
+    /// The 400's message: the contract's base-image text, or what else a policy refused
+    /// (the machine type, the number of codespaces).
+    pub message: String,
     pub policy_ids: Vec<i64>,
     /// What the decision log keeps of it (boxed: refusals are the rarer path).
     pub decision: Box<DecisionNote>,

@@ -16,6 +16,7 @@ fn now() -> DateTime<Utc> {
 
 fn rules(id: i64, enforcement: Enforcement, values: &[&str]) -> PolicyRules {
     PolicyRules {
+        constraints: Default::default(),
         id,
         name: format!("policy {id}"),
         target: Target::AllRepositories,

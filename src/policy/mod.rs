@@ -5,6 +5,7 @@
 //! cheap to test; storage and transport live elsewhere.
 
 mod allowed_value;
+mod constraint_index;
 pub mod constraints;
 mod decision;
 mod effective;
@@ -57,6 +58,7 @@ mod tests {
     #[test]
     fn public_items_work_together_through_the_re_exports() {
         let set = CompiledPolicySet::compile(vec![PolicyRules {
+            constraints: Default::default(),
             id: 1,
             name: "org".to_owned(),
             target: Target::AllRepositories,

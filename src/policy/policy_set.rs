@@ -10,6 +10,8 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 
 use crate::policy::allowed_value::AllowedValue;
+use crate::policy::constraint_index::ConstraintIndex;
+use crate::policy::constraints::{CombinedLimits, ConstraintSet};
 use crate::policy::effective::{AllowedList, Effective};
 use crate::policy::exceptions::{Exceptions, PolicyException};
 use crate::policy::image_ref::ImageRef;
@@ -79,6 +81,8 @@ pub struct PolicyRules {
     /// Allowed base images; `None` means the policy does not constrain base
     /// images at all, while an empty list refuses every image.
     pub base_images: Option<Vec<AllowedValue>>,
+    /// The other constraints (machine types, limits, port visibility).
+    pub constraints: ConstraintSet,
 }
 
 /// All of an organization's policies, compiled for fast decisions.
@@ -102,12 +106,15 @@ pub struct CompiledPolicySet {
     /// The org's exceptions, expired ones included; shared, so that a preview's changed
     /// set judges by the very same ones.
     exceptions: Arc<Exceptions>,
+    /// The enforcing policies' other constraints, by the repositories they apply to.
+    constraints: ConstraintIndex,
 }
 
 impl CompiledPolicySet {
     /// Builds the decision structure; cost is linear in the total size of the input.
     pub fn compile(policies: Vec<PolicyRules>) -> Self {
         let policy_count = policies.len();
+        let constraints = ConstraintIndex::new(&policies);
         // Policies that constrain nothing can never refuse and get no verdict,
         // so they are dropped here rather than skipped on every decision.
         let mut constraining: Vec<PolicyRules> = policies
@@ -118,6 +125,7 @@ impl CompiledPolicySet {
 
         let mut set = CompiledPolicySet {
             policy_count,
+            constraints,
             ..CompiledPolicySet::default()
         };
         for (index, rules) in constraining.into_iter().enumerate() {
@@ -272,6 +280,12 @@ impl CompiledPolicySet {
             allowed: allowed.unwrap_or_default(),
             policies: applicable.iter().map(|policy| policy.id()).collect(),
         }
+    }
+
+    /// What the enforcing policies that apply to `repo_key` (lowercased) allow together
+    /// beside base images: machine types, the limits, port visibilities.
+    pub fn limits(&self, repo_key: &str) -> CombinedLimits {
+        self.constraints.limits(repo_key)
     }
 
     /// The name of the policy `id`, if it constrains base images.

@@ -13,6 +13,7 @@ fn values(list: &[&str]) -> Option<Vec<AllowedValue>> {
 
 fn rules(id: i64, target: Target, base_images: Option<Vec<AllowedValue>>) -> PolicyRules {
     PolicyRules {
+        constraints: Default::default(),
         id,
         name: format!("policy {id}"),
         target,

@@ -3,6 +3,7 @@ use crate::policy::Enforcement;
 
 fn policy(id: i64, name: &str, repos: Option<&[&str]>, values: &[&str]) -> PolicyRules {
     PolicyRules {
+        constraints: Default::default(),
         id,
         name: name.to_owned(),
         target: match repos {

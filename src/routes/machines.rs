@@ -18,13 +18,18 @@ pub struct MachineList {
     machines: Vec<Machine>,
 }
 
+impl MachineList {
+    pub fn new(machines: Vec<Machine>) -> Self {
+        Self {
+            total_count: machines.len(),
+            machines,
+        }
+    }
+}
+
 /// The machine catalog.
 #[utoipa::path(get, path = "/machines", tag = "machines",
     responses((status = 200, body = MachineList), (status = 401, body = ErrorBody)))]
 pub async fn list_machines(State(state): State<AppState>, _caller: Caller) -> Json<MachineList> {
-    let machines = state.config.machine_catalog.machines().to_vec();
-    Json(MachineList {
-        total_count: machines.len(),
-        machines,
-    })
+    Json(MachineList::new(state.config.machine_catalog.machines().to_vec()))
 }

@@ -103,6 +103,7 @@ pub fn bounded() -> OpenApiRouter<AppState> {
         .routes(routes!(policies::preview::preview_policy))
         .routes(routes!(policies::effective::effective_policy))
         .routes(routes!(machines::list_machines))
+        .routes(routes!(codespaces::machines::repository_machines))
         .routes(routes!(codespaces::create_codespace))
         .routes(routes!(codespaces::get_codespace))
         .routes(routes!(codespaces::rebuild_codespace))

@@ -59,6 +59,7 @@ pub fn policy_rules(policies: &[Policy]) -> Result<Vec<PolicyRules>, String> {
             target,
             enforcement: policy.enforcement,
             base_images,
+            constraints: policy.constraints.clone(),
         });
     }
     Ok(rules)

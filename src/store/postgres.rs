@@ -86,4 +86,7 @@ impl PgStore {
     /// Whether one statement can insert a codespace and its decision (a data-modifying
     /// `WITH`, which PostgreSQL has).
     const DECISION_IN_STATEMENT: bool = true;
+    /// Orders the creations of one user's org-billed codespaces, to the transaction's end,
+    /// so that two racing for the last one allowed count each other.
+    const USER_LOCK: &'static str = "SELECT pg_advisory_xact_lock($1)";
 }

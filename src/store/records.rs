@@ -4,7 +4,8 @@ use chrono::{DateTime, Utc};
 
 use crate::billing::{BillingMode, Role};
 use crate::names::Name;
-use crate::policy::{AllowedValue, DecisionNote, Enforcement, ImageSource};
+use crate::policy::constraints::{Limit, PortVisibility};
+use crate::policy::{AllowedValue, ConstraintSet, DecisionNote, Enforcement, ImageSource};
 use crate::registries::{Registry, RepoVisibility};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -105,6 +106,8 @@ pub struct Policy {
     pub repositories: Vec<String>,
     /// `None`: the policy has no `base_images` constraint.
     pub base_images: Option<Vec<String>>,
+    /// The constraints beside base images.
+    pub constraints: ConstraintSet,
     pub enforcement: Enforcement,
     /// Bumped on every change; the ETag.
     pub version: i64,
@@ -119,6 +122,7 @@ pub struct PolicyDraft {
     pub target: PolicyTarget,
     pub repositories: Vec<Name>,
     pub base_images: Option<Vec<AllowedValue>>,
+    pub constraints: ConstraintSet,
     pub enforcement: Enforcement,
 }
 
@@ -138,8 +142,59 @@ pub struct Codespace {
     pub creation_log: Vec<String>,
     /// The registries its complete credential triplets made available when it was built.
     pub registries: Vec<Registry>,
+    /// Whether the org pays for it, so that its policies apply and it counts against
+    /// `max_codespaces_per_user`.
+    pub billed_to_org: bool,
+    /// Its machine type (a catalog name); `None` for a codespace created before machines.
+    pub machine: Option<String>,
+    pub state: CodespaceState,
+    pub limits: LifeLimits,
+    /// When a stopped codespace is deleted by the service; `None` while it runs.
+    pub retention_expires_at: Option<DateTime<Utc>>,
+    /// Its forwarded ports, by port number.
+    pub ports: Vec<ForwardedPort>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+/// Whether a codespace runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CodespaceState {
+    Available,
+    Shutdown,
+}
+
+impl CodespaceState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Available => "Available",
+            Self::Shutdown => "Shutdown",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        [Self::Available, Self::Shutdown]
+            .into_iter()
+            .find(|state| state.as_str() == raw)
+    }
+}
+
+/// A codespace's idle timeout and retention, as the policies left them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LifeLimits {
+    pub idle_timeout_minutes: u32,
+    /// The user's own choice, which every start caps again by the policies then in force.
+    pub idle_timeout_requested: Option<u32>,
+    /// Set when a policy lowered the idle timeout (the contract's text).
+    pub idle_timeout_notice: Option<String>,
+    pub retention_period_minutes: u32,
+}
+
+/// A forwarded port and who may reach it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ForwardedPort {
+    pub port: u16,
+    pub visibility: PortVisibility,
 }
 
 /// What a creation or a rebuild writes once the policy allowed it (or sent it to recovery).
@@ -154,6 +209,13 @@ pub struct CodespaceBuild {
     /// For the decision log, written with the codespace; `None` when the policies did not
     /// judge it (the default image, not billed to the org).
     pub decision: Option<DecisionNote>,
+    pub billed_to_org: bool,
+    /// The machine chosen (a catalog name).
+    pub machine: String,
+    pub limits: LifeLimits,
+    /// The `max_codespaces_per_user` the write must check, under a lock, against the user's
+    /// org-billed codespaces; `None` when no policy sets one or the org does not pay.
+    pub per_user_limit: Option<Limit>,
 }
 
 /// Page of a list: `per_page` rows starting after `(page - 1) * per_page`.

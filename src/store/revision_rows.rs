@@ -6,7 +6,8 @@ use serde::{Deserialize, Serialize};
 
 use super::revision_store::{PolicyRevision, RevisionAction};
 use super::{Policy, PolicyTarget, StoreError, StoreResult};
-use crate::policy::Enforcement;
+use crate::policy::constraints::{AllowedInput, ValueInput};
+use crate::policy::{ConstraintSet, ConstraintsInput, Enforcement};
 
 /// The policy answer's shape; unknown fields are ignored, so that what a later version adds
 /// does not make older revisions unreadable.
@@ -26,6 +27,47 @@ struct Snapshot {
 struct SnapshotConstraints {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     base_images: Option<SnapshotBaseImages>,
+    /// The other constraints, absent from revisions written before they existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    machine_types: Option<AllowedInput>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    max_codespaces_per_user: Option<ValueInput>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    max_idle_timeout_minutes: Option<ValueInput>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    max_retention_period_days: Option<ValueInput>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    port_visibility: Option<AllowedInput>,
+}
+
+impl SnapshotConstraints {
+    fn new(policy: &Policy) -> Self {
+        let others = policy.constraints.to_input();
+        Self {
+            base_images: policy
+                .base_images
+                .clone()
+                .map(|allowed_values| SnapshotBaseImages { allowed_values }),
+            machine_types: others.machine_types,
+            max_codespaces_per_user: others.max_codespaces_per_user,
+            max_idle_timeout_minutes: others.max_idle_timeout_minutes,
+            max_retention_period_days: others.max_retention_period_days,
+            port_visibility: others.port_visibility,
+        }
+    }
+
+    /// The constraints beside base images, as they were validated when written.
+    fn others(self) -> StoreResult<ConstraintSet> {
+        let input = ConstraintsInput {
+            machine_types: self.machine_types,
+            max_codespaces_per_user: self.max_codespaces_per_user,
+            max_idle_timeout_minutes: self.max_idle_timeout_minutes,
+            max_retention_period_days: self.max_retention_period_days,
+            port_visibility: self.port_visibility,
+        };
+        let text = serde_json::to_string(&input).map_err(|_| corrupt("constraints"))?;
+        ConstraintSet::from_stored(&text).map_err(|_| corrupt("constraints"))
+    }
 }
 
 #[derive(Serialize, Deserialize)]
@@ -46,12 +88,7 @@ pub fn encode_snapshot(policy: &Policy) -> String {
         target: policy.target.as_str().to_string(),
         repositories: policy.repositories.clone(),
         enforcement: policy.enforcement.as_str().to_string(),
-        constraints: SnapshotConstraints {
-            base_images: policy
-                .base_images
-                .clone()
-                .map(|allowed_values| SnapshotBaseImages { allowed_values }),
-        },
+        constraints: SnapshotConstraints::new(policy),
         created_at: stamp(policy.created_at),
         updated_at: stamp(policy.updated_at),
     };
@@ -71,13 +108,19 @@ fn parse_stamp(raw: &str) -> StoreResult<DateTime<Utc>> {
 
 /// The policy a revision kept, at the version it had then.
 pub fn decode_snapshot(json: &str, version: i64) -> StoreResult<Policy> {
-    let snapshot: Snapshot = serde_json::from_str(json).map_err(|_| corrupt("the policy"))?;
+    let mut snapshot: Snapshot = serde_json::from_str(json).map_err(|_| corrupt("the policy"))?;
+    let base_images = snapshot
+        .constraints
+        .base_images
+        .take()
+        .map(|b| b.allowed_values);
     Ok(Policy {
+        constraints: snapshot.constraints.others()?,
         id: snapshot.id,
         name: snapshot.name,
         target: PolicyTarget::parse(&snapshot.target).ok_or_else(|| corrupt("target"))?,
         repositories: snapshot.repositories,
-        base_images: snapshot.constraints.base_images.map(|b| b.allowed_values),
+        base_images,
         enforcement: Enforcement::parse(&snapshot.enforcement)
             .ok_or_else(|| corrupt("enforcement"))?,
         version,
@@ -123,6 +166,10 @@ mod tests {
             target: PolicyTarget::SelectedRepositories,
             repositories: vec!["repo-a".to_string(), "Repo-B".to_string()],
             base_images,
+            constraints: ConstraintSet {
+                max_idle_timeout_minutes: Some(60),
+                ..ConstraintSet::default()
+            },
             enforcement: Enforcement::Report,
             version: 3,
             created_at: at,
@@ -143,7 +190,10 @@ mod tests {
     fn a_snapshot_is_in_the_policy_answer_shape() {
         let json: serde_json::Value =
             serde_json::from_str(&encode_snapshot(&policy(None))).unwrap();
-        assert_eq!(json["constraints"], serde_json::json!({}));
+        assert_eq!(
+            json["constraints"],
+            serde_json::json!({"max_idle_timeout_minutes": {"value": 60}})
+        );
         assert_eq!(json["target"], "selected_repositories");
         assert_eq!(json["updated_at"], "2026-11-22T10:05:00Z");
         assert!(json.get("version").is_none());

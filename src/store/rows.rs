@@ -7,7 +7,7 @@ use super::decision_store::DecisionEntry;
 use super::records::*;
 use super::{StoreError, StoreResult};
 use crate::billing::{BillingMode, Role};
-use crate::policy::{DecisionNote, DecisionOutcome, Enforcement, ImageSource};
+use crate::policy::{ConstraintSet, DecisionNote, DecisionOutcome, Enforcement, ImageSource};
 use crate::registries::{Registry, RepoVisibility};
 
 fn corrupt(what: &str, value: &str) -> StoreError {
@@ -105,6 +105,8 @@ pub struct PolicyRow {
     pub repositories: String,
     /// JSON array of allowed values, in the order the owner gave them.
     pub allowed_values: String,
+    /// JSON object of the other constraints (`ConstraintSet::to_stored`).
+    pub constraints: String,
 }
 
 impl PolicyRow {
@@ -121,7 +123,10 @@ impl PolicyRow {
         };
         let enforcement = Enforcement::parse(&self.enforcement)
             .ok_or_else(|| corrupt("enforcement", &self.enforcement))?;
+        let constraints = ConstraintSet::from_stored(&self.constraints)
+            .map_err(|e| StoreError::Internal(format!("policy {}: constraints: {e}", self.id)))?;
         Ok(Policy {
+            constraints,
             id: self.id,
             name: self.name,
             target,
@@ -155,6 +160,21 @@ pub struct CodespaceRow {
     pub registries: String,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    pub billed_to_org: bool,
+    pub machine: Option<String>,
+    pub state: String,
+    pub idle_timeout_minutes: i64,
+    pub idle_timeout_requested: Option<i64>,
+    pub idle_timeout_notice: Option<String>,
+    pub retention_period_minutes: i64,
+    pub retention_expires_at: Option<DateTime<Utc>>,
+    /// JSON array of `{"port", "visibility"}`.
+    pub ports: String,
+}
+
+/// A stored count of minutes, which was a `u32` when written.
+fn minutes(what: &str, value: i64) -> StoreResult<u32> {
+    u32::try_from(value).map_err(|_| corrupt(what, &value.to_string()))
 }
 
 impl TryFrom<CodespaceRow> for Codespace {
@@ -166,7 +186,26 @@ impl TryFrom<CodespaceRow> for Codespace {
             .map_err(|_| corrupt("creation log", "(not a JSON array)"))?;
         let registries = serde_json::from_str(&row.registries)
             .map_err(|_| corrupt("registries", "(not a JSON array of registries)"))?;
+        let ports = serde_json::from_str(&row.ports)
+            .map_err(|_| corrupt("ports", "(not a JSON array of ports)"))?;
+        let state =
+            CodespaceState::parse(&row.state).ok_or_else(|| corrupt("state", &row.state))?;
+        let limits = LifeLimits {
+            idle_timeout_minutes: minutes("idle timeout", row.idle_timeout_minutes)?,
+            idle_timeout_requested: row
+                .idle_timeout_requested
+                .map(|v| minutes("idle timeout", v))
+                .transpose()?,
+            idle_timeout_notice: row.idle_timeout_notice,
+            retention_period_minutes: minutes("retention", row.retention_period_minutes)?,
+        };
         Ok(Self {
+            billed_to_org: row.billed_to_org,
+            machine: row.machine,
+            state,
+            limits,
+            retention_expires_at: row.retention_expires_at,
+            ports,
             id: row.id,
             org_id: row.org_id,
             repo_id: row.repo_id,
@@ -182,6 +221,23 @@ impl TryFrom<CodespaceRow> for Codespace {
             updated_at: row.updated_at,
         })
     }
+}
+
+/// The advisory-lock key of one user's codespaces in one org: 64 bits of a hash of both.
+pub fn user_lock_key(org_id: i64, user_key: &str) -> i64 {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::new()
+        .chain_update(org_id.to_be_bytes())
+        .chain_update(user_key.as_bytes())
+        .finalize();
+    let mut first = [0u8; 8];
+    first.copy_from_slice(&digest[..8]);
+    i64::from_be_bytes(first)
+}
+
+/// Ports as the column stores them: a JSON array of `{"port", "visibility"}`.
+pub fn encode_ports(ports: &[ForwardedPort]) -> String {
+    serde_json::to_string(ports).unwrap_or_else(|_| "[]".to_string())
 }
 
 /// A creation log as the column stores it: a JSON array of its lines.
@@ -282,6 +338,7 @@ pub fn policy_snapshot(policy: &Policy) -> serde_json::Value {
         "target": policy.target.as_str(),
         "repositories": policy.repositories,
         "base_images": policy.base_images,
+        "constraints": policy.constraints.to_input(),
         "enforcement": policy.enforcement.as_str(),
     })
 }

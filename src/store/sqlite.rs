@@ -64,4 +64,6 @@ impl SqliteStore {
     /// Whether one statement can insert a codespace and its decision (a data-modifying
     /// `WITH`, which SQLite lacks: the two inserts share a transaction instead).
     const DECISION_IN_STATEMENT: bool = false;
+    /// None needed: a writing transaction holds the database's write lock from its start.
+    const USER_LOCK: &'static str = "";
 }

@@ -175,7 +175,12 @@ mod in_the_transaction {
             let plan = Box::new(|_: &base_image_policy::policy::CompiledPolicySet| Ok(CodespaceBuild {
                 billable_owner: "octo-org".into(), image: "node:18".into(),
                 image_source: ImageSource::Image, recovery_mode: false,
-                creation_log: vec!["made".into()], registries: Vec::new(), decision: None }));
+                creation_log: vec!["made".into()], registries: Vec::new(), decision: None,
+                billed_to_org: true, machine: "basicLinux32gb".into(),
+                limits: base_image_policy::store::LifeLimits { idle_timeout_minutes: 30,
+                    idle_timeout_requested: None, idle_timeout_notice: None,
+                    retention_period_minutes: 43_200 },
+                per_user_limit: None }));
             let answer = IdempotentAnswer { scope: "scope", key: "key-1",
                 render: Box::new(|c: &base_image_policy::store::Codespace| format!("{{\"id\":\"{}\"}}", c.id)) };
             let created = app.store.create_codespace(new, plan, Some(answer)).await.unwrap().unwrap();

@@ -22,7 +22,7 @@ async fn eventually(what: &str, mut check: impl AsyncFnMut() -> bool) {
     }
 }
 
-async fn two_instances() -> (TestApp, TestApp) {
+pub(crate) async fn two_instances() -> (TestApp, TestApp) {
     let first = TestApp::spawn(Backend::Postgres).await;
     let TestDatabase::Postgres(options) = first.database.clone() else {
         unreachable!()

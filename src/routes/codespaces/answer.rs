@@ -11,6 +11,7 @@ use utoipa::ToSchema;
 
 use crate::devcontainer::Sources;
 use crate::error::ApiError;
+use crate::policy::PortVisibility;
 use crate::registries::Registry;
 use crate::routes::timestamp;
 use crate::store::Codespace;
@@ -39,6 +40,20 @@ pub struct CreateCodespace {
     /// devcontainer.json folder).
     #[serde(default)]
     pub compose_files: Option<BTreeMap<String, String>>,
+    /// A machine type of the catalog (`GET /machines`); absent: the smallest one the
+    /// policies allow that meets the configuration's `hostRequirements`.
+    #[serde(default)]
+    #[schema(pattern = "^[A-Za-z0-9_-]{1,64}$")]
+    pub machine: Option<String>,
+    /// The user's idle timeout, 5 to 240 (default 30); a policy's smaller maximum wins.
+    #[serde(default)]
+    #[schema(minimum = 5, maximum = 240)]
+    pub idle_timeout_minutes: Option<i64>,
+    /// How long the codespace is kept once stopped, 0 to 43200 (default 43200, 30 days);
+    /// a policy's smaller maximum wins.
+    #[serde(default)]
+    #[schema(minimum = 0, maximum = 43200)]
+    pub retention_period_minutes: Option<i64>,
 }
 
 impl CreateCodespace {
@@ -49,6 +64,22 @@ impl CreateCodespace {
             compose_files: self.compose_files.as_ref(),
         }
     }
+
+    pub fn requested(&self) -> Requested<'_> {
+        Requested {
+            machine: self.machine.as_deref(),
+            idle_timeout_minutes: self.idle_timeout_minutes,
+            retention_period_minutes: self.retention_period_minutes,
+        }
+    }
+}
+
+/// What a creation, full rebuild or preflight asks of the codespace's life, unchecked.
+#[derive(Clone, Copy, Default)]
+pub struct Requested<'a> {
+    pub machine: Option<&'a str>,
+    pub idle_timeout_minutes: Option<i64>,
+    pub retention_period_minutes: Option<i64>,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -65,6 +96,20 @@ pub struct RebuildCodespace {
     pub dockerfile: Option<String>,
     #[serde(default)]
     pub compose_files: Option<BTreeMap<String, String>>,
+    /// A machine type of the catalog (`GET /machines`); absent: the smallest one the
+    /// policies allow that meets the configuration's `hostRequirements`.
+    #[serde(default)]
+    #[schema(pattern = "^[A-Za-z0-9_-]{1,64}$")]
+    pub machine: Option<String>,
+    /// The user's idle timeout, 5 to 240 (default 30); a policy's smaller maximum wins.
+    #[serde(default)]
+    #[schema(minimum = 5, maximum = 240)]
+    pub idle_timeout_minutes: Option<i64>,
+    /// How long the codespace is kept once stopped, 0 to 43200 (default 43200, 30 days);
+    /// a policy's smaller maximum wins.
+    #[serde(default)]
+    #[schema(minimum = 0, maximum = 43200)]
+    pub retention_period_minutes: Option<i64>,
 }
 
 impl RebuildCodespace {
@@ -73,6 +118,14 @@ impl RebuildCodespace {
             devcontainer: self.devcontainer.as_ref(),
             dockerfile: self.dockerfile.as_deref(),
             compose_files: self.compose_files.as_ref(),
+        }
+    }
+
+    pub fn requested(&self) -> Requested<'_> {
+        Requested {
+            machine: self.machine.as_deref(),
+            idle_timeout_minutes: self.idle_timeout_minutes,
+            retention_period_minutes: self.retention_period_minutes,
         }
     }
 }
@@ -119,8 +172,30 @@ pub struct CodespaceResponse {
     creation_log: Vec<String>,
     /// The private registries its secrets made available when it was built.
     registries: Vec<RegistryResponse>,
+    /// Its machine type (`GET /machines`); null for a codespace created before machine
+    /// types were kept.
+    machine: Option<String>,
+    /// `Available` (running) or `Shutdown` (stopped).
+    state: &'static str,
+    /// Minutes of inactivity after which it stops, as the policies capped the user's choice.
+    idle_timeout_minutes: u32,
+    /// Says that a policy lowered the idle timeout; null when nothing was capped.
+    idle_timeout_notice: Option<String>,
+    /// Minutes it is kept once stopped before the service deletes it.
+    retention_period_minutes: u32,
+    /// When the service deletes it; set while it is stopped, null while it runs.
+    retention_expires_at: Option<String>,
+    /// Its forwarded ports.
+    ports: Vec<PortResponse>,
     created_at: String,
     updated_at: String,
+}
+
+/// A forwarded port and who may reach it.
+#[derive(Serialize, ToSchema)]
+pub struct PortResponse {
+    port: u16,
+    visibility: PortVisibility,
 }
 
 impl From<Codespace> for CodespaceResponse {
@@ -135,6 +210,20 @@ impl From<Codespace> for CodespaceResponse {
             recovery_mode: codespace.recovery_mode,
             creation_log: codespace.creation_log,
             registries: codespace.registries.iter().map(Into::into).collect(),
+            machine: codespace.machine,
+            state: codespace.state.as_str(),
+            idle_timeout_minutes: codespace.limits.idle_timeout_minutes,
+            idle_timeout_notice: codespace.limits.idle_timeout_notice,
+            retention_period_minutes: codespace.limits.retention_period_minutes,
+            retention_expires_at: codespace.retention_expires_at.map(timestamp),
+            ports: codespace
+                .ports
+                .iter()
+                .map(|p| PortResponse {
+                    port: p.port,
+                    visibility: p.visibility,
+                })
+                .collect(),
             created_at: timestamp(codespace.created_at),
             updated_at: timestamp(codespace.updated_at),
         }

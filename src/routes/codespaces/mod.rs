@@ -2,6 +2,7 @@
 //! and site admins call these.
 
 mod answer;
+pub(crate) mod machines;
 mod plan;
 pub(crate) mod preflight;
 mod reach;
@@ -89,7 +90,8 @@ async fn create(
     let (org, repo) = find_repository(state, &request.repository).await?;
     let configured = configured_image(state, request.sources())?;
     let billing = billing_for(state, &org, &user, known.as_ref()).await?;
-    let plan_input = build_request(state, &org, &repo, configured, billing, Vec::new()).await?;
+    let life = (request.requested(), Vec::new());
+    let plan_input = build_request(state, &org, &repo, configured, billing, life).await?;
     let new = NewCodespace {
         id: new_codespace_id(),
         org_id: org.id,
@@ -173,7 +175,13 @@ pub async fn rebuild_codespace(
     let billing = billing_for(&state, &org, &user, known.as_ref()).await?;
     let mut log = existing.creation_log;
     log.push("Full rebuild requested.".to_string());
-    let plan_input = build_request(&state, &org, &repo, configured, billing, log).await?;
+    let mut requested = request.requested();
+    // The user's own idle timeout carries over unless the rebuild names another.
+    requested.idle_timeout_minutes = requested
+        .idle_timeout_minutes
+        .or(existing.limits.idle_timeout_requested.map(i64::from));
+    let plan_input =
+        build_request(&state, &org, &repo, configured, billing, (requested, log)).await?;
     let mut judged = Judged::default();
     let plan = plan_noting(plan_input, &mut judged);
     match state.store.rebuild_codespace(&id, plan).await? {

@@ -3,19 +3,21 @@
 //! store's transaction, and recording the outcome.
 
 use crate::billing::{billed_to_org, BillingMode};
-use crate::devcontainer::{read_config, ConfiguredImage, Sources};
+use crate::devcontainer::{read_config_and_host, ConfiguredImage, Sources};
 use crate::error::ApiError;
+use crate::machines::HostRequirements;
 use crate::metrics::Outcome;
 use crate::names::Name;
-use crate::policy::{
-    refusal_message, CompiledPolicySet, ImageRef, ImageSource, Judgement, Refused,
-};
+use crate::placement::Choices;
+use crate::policy::constraints::{idle_timeout_choice, retention_period_choice};
+use crate::policy::{CompiledPolicySet, ImageRef, ImageSource, Judgement, Refused};
 use crate::provisioning::{judgement, plan_judged, BuildRequest};
 use crate::registries::Images;
 use crate::routes::repo_in;
 use crate::state::AppState;
 use crate::store::{BuildPlan, Codespace, Org, Repo, User};
 
+use super::answer::Requested;
 use super::reach::{access_for, Holder};
 
 /// The 400 for an image the policy refuses, with the contract's exact message.
@@ -25,7 +27,7 @@ pub(super) fn refused(state: &AppState, refusal: Refused, org: &Org, repo: &Repo
         org = %org.login, repository = %repo.name, image = %refusal.image,
         outcome = "refused", policy_ids = ?refusal.policy_ids, "policy decision"
     );
-    ApiError::BadRequest(refusal_message(&refusal.image))
+    ApiError::BadRequest(refusal.message)
 }
 
 /// The structured event and the metric of an allowed (or recovery-mode) codespace.
@@ -68,7 +70,7 @@ pub(super) fn plan_noting<'a>(input: BuildRequest, judged: &'a mut Judged) -> Bu
         if let Judgement::Refused { policy_ids, .. } = &judgement {
             judged.refused_by = policy_ids.clone();
         }
-        plan_judged(&input, judgement)
+        plan_judged(&input, set, judgement)
     })
 }
 
@@ -78,6 +80,8 @@ pub(super) struct Configured {
     pub source: ImageSource,
     /// The Docker Compose service it comes from, if it does.
     pub compose_service: Option<String>,
+    /// The configuration's `hostRequirements`.
+    pub host_requirements: HostRequirements,
 }
 
 /// Reads the configuration into the image to judge and where it came from.
@@ -85,8 +89,16 @@ pub(super) fn configured_image(
     state: &AppState,
     sources: Sources<'_>,
 ) -> Result<Configured, ApiError> {
-    let configured =
-        read_config(sources).map_err(|e| ApiError::invalid("Codespace", e.field, e.message))?;
+    let (configured, host) = read_config_and_host(sources)
+        .map_err(|e| ApiError::invalid("Codespace", e.field, e.message))?;
+    let host_requirements = host
+        .as_ref()
+        .map(HostRequirements::parse)
+        .transpose()
+        .map_err(|e| {
+            ApiError::invalid("Codespace", &format!("devcontainer.{}", e.field), e.message)
+        })?
+        .unwrap_or_default();
     let (raw, source, field, compose_service) = match configured {
         ConfiguredImage::Image(image) => (image, ImageSource::Image, "devcontainer.image", None),
         ConfiguredImage::Dockerfile { base_image } => {
@@ -123,6 +135,54 @@ pub(super) fn configured_image(
         image,
         source,
         compose_service,
+        host_requirements,
+    })
+}
+
+/// Checks the user's choices: a machine of the catalog, an idle timeout and a retention in
+/// their ranges; each a 422 naming its field.
+fn choices(
+    state: &AppState,
+    requested: Requested<'_>,
+    host_requirements: HostRequirements,
+) -> Result<Choices, ApiError> {
+    let catalog = &state.config.machine_catalog;
+    let machine = match requested.machine {
+        None => None,
+        Some(name) => Some(
+            catalog
+                .machines()
+                .iter()
+                .find(|m| m.name.eq_ignore_ascii_case(name))
+                .map(|m| m.name.clone())
+                .ok_or_else(|| {
+                    ApiError::invalid(
+                        "Codespace",
+                        "machine",
+                        format!(
+                            "'{name}' is not a machine type; known: {}",
+                            catalog.names().join(", ")
+                        ),
+                    )
+                })?,
+        ),
+    };
+    let invalid = |e: crate::policy::constraints::ConstraintError| {
+        ApiError::invalid("Codespace", &e.field, e.message)
+    };
+    Ok(Choices {
+        machine,
+        idle_timeout_minutes: requested
+            .idle_timeout_minutes
+            .map(idle_timeout_choice)
+            .transpose()
+            .map_err(invalid)?,
+        retention_period_minutes: requested
+            .retention_period_minutes
+            .map(retention_period_choice)
+            .transpose()
+            .map_err(invalid)?,
+        host_requirements,
     })
 }
 
@@ -201,8 +261,9 @@ pub(super) async fn build_request(
     repo: &Repo,
     configured: Configured,
     billed: Billed,
-    log_so_far: Vec<String>,
+    (requested, log_so_far): (Requested<'_>, Vec<String>),
 ) -> Result<BuildRequest, ApiError> {
+    let choices = choices(state, requested, configured.host_requirements)?;
     let images = Images {
         configured: configured.image.as_str(),
         recovery: &state.config.recovery_image,
@@ -222,5 +283,7 @@ pub(super) async fn build_request(
         compose_service: configured.compose_service,
         log_so_far,
         access,
+        choices,
+        catalog: state.config.machine_catalog.clone(),
     })
 }

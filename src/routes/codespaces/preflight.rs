@@ -10,7 +10,7 @@ use axum::Json;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::answer::{DevcontainerConfig, RegistryResponse};
+use super::answer::{DevcontainerConfig, RegistryResponse, Requested};
 use super::plan::{billing_for, build_request, configured_image, Billed};
 use super::reach::Holder;
 use crate::auth::{authorize_org, Caller, OrgAccess};
@@ -18,7 +18,7 @@ use crate::billing::Role;
 use crate::devcontainer::Sources;
 use crate::error::{ApiError, ErrorBody};
 use crate::names::Name;
-use crate::policy::{refusal_message, Judgement};
+use crate::policy::Judgement;
 use crate::provisioning::{judgement, plan_judged};
 use crate::routes::exceptions::AppliedExceptionResponse;
 use crate::routes::policies::PolicyVerdictResponse;
@@ -41,6 +41,16 @@ pub struct PreflightRequest {
     dockerfile: Option<String>,
     #[serde(default)]
     compose_files: Option<BTreeMap<String, String>>,
+    /// As on creation.
+    #[serde(default)]
+    #[schema(pattern = "^[A-Za-z0-9_-]{1,64}$")]
+    machine: Option<String>,
+    #[serde(default)]
+    #[schema(minimum = 5, maximum = 240)]
+    idle_timeout_minutes: Option<i64>,
+    #[serde(default)]
+    #[schema(minimum = 0, maximum = 43200)]
+    retention_period_minutes: Option<i64>,
 }
 
 /// What creation would do: `create` as configured, `refuse` (the 400 creation would
@@ -120,7 +130,13 @@ pub async fn preflight(
             billing_for(&state, &org, &user, known.as_ref()).await?
         }
     };
-    let input = build_request(&state, &org, &repo, configured, billing, Vec::new()).await?;
+    let requested = Requested {
+        machine: request.machine.as_deref(),
+        idle_timeout_minutes: request.idle_timeout_minutes,
+        retention_period_minutes: request.retention_period_minutes,
+    };
+    let life = (requested, Vec::new());
+    let input = build_request(&state, &org, &repo, configured, billing, life).await?;
     let registries: Vec<RegistryResponse> = input
         .access
         .registries
@@ -139,7 +155,7 @@ pub async fn preflight(
         Vec::new()
     };
     let image_source = input.source.as_str();
-    let answer = match plan_judged(&input, judgement) {
+    let answer = match plan_judged(&input, &set, judgement) {
         Ok(build) => PreflightResponse {
             outcome: if build.recovery_mode {
                 PreflightOutcome::Recovery
@@ -156,7 +172,7 @@ pub async fn preflight(
         },
         Err(refused) => PreflightResponse {
             outcome: PreflightOutcome::Refuse,
-            message: Some(refusal_message(&refused.image)),
+            message: Some(refused.message),
             image: refused.image,
             image_source,
             exception: None,
@@ -170,7 +186,7 @@ pub async fn preflight(
 
 /// The org and repository; service tokens may ask for any org, people for the orgs they
 /// own or belong to. An unknown repository is a 404, as on creation.
-async fn find(
+pub(super) async fn find(
     state: &AppState,
     caller: &Caller,
     owner: &str,

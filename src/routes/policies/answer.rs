@@ -79,6 +79,7 @@ mod tests {
         let values = values.iter().map(|v| AllowedValue::parse(v).unwrap());
         CompiledPolicySet::compile(vec![
             PolicyRules {
+                constraints: Default::default(),
                 id: 1,
                 name: "Approved \"images\"".to_owned(),
                 target: Target::AllRepositories,
@@ -86,6 +87,7 @@ mod tests {
                 base_images: Some(values.collect()),
             },
             PolicyRules {
+                constraints: Default::default(),
                 id: 2,
                 name: "Nothing".to_owned(),
                 target: Target::AllRepositories,

@@ -6,7 +6,10 @@ use utoipa::ToSchema;
 
 use crate::error::FieldError;
 use crate::names::{is_label, Name};
-use crate::policy::{AllowedValue, Enforcement, MAX_ALLOWED_VALUES};
+use crate::policy::constraints::{check_target, AllowedInput, ValueInput};
+use crate::policy::{
+    AllowedValue, ConstraintSet, ConstraintsInput, Enforcement, MAX_ALLOWED_VALUES,
+};
 use crate::store::{Policy, PolicyDraft, PolicyTarget};
 
 /// At most this many repositories in one policy.
@@ -45,6 +48,52 @@ pub struct Constraints {
     /// Absent: the policy does not constrain base images.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub base_images: Option<BaseImages>,
+    /// Catalog machine names (`GET /machines`); several policies allow their intersection.
+    /// Applied at creation and at every start.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub machine_types: Option<AllowedInput>,
+    /// 1 to 100 codespaces billed to the org, active and stopped; several policies: the
+    /// smallest. Only in an `all_repositories` policy. Applied at creation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_codespaces_per_user: Option<ValueInput>,
+    /// 5 to 240; several policies, and the user's own choice: the smallest. Applied at
+    /// creation and at every start.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_idle_timeout_minutes: Option<ValueInput>,
+    /// 0 to 30; several policies, and the user's own choice: the smallest. Applied at
+    /// creation only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_retention_period_days: Option<ValueInput>,
+    /// Any of `private`, `org`, `public` (`private` is always allowed); several policies
+    /// allow their intersection. Applied at every start and every port change.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub port_visibility: Option<AllowedInput>,
+}
+
+impl Constraints {
+    /// The answer's shape of a stored policy's constraints.
+    pub fn of(base_images: Option<Vec<String>>, others: &ConstraintSet) -> Self {
+        let others = others.to_input();
+        Self {
+            base_images: base_images.map(|allowed_values| BaseImages { allowed_values }),
+            machine_types: others.machine_types,
+            max_codespaces_per_user: others.max_codespaces_per_user,
+            max_idle_timeout_minutes: others.max_idle_timeout_minutes,
+            max_retention_period_days: others.max_retention_period_days,
+            port_visibility: others.port_visibility,
+        }
+    }
+
+    /// The constraints beside base images, for their validation.
+    fn others(&self) -> ConstraintsInput {
+        ConstraintsInput {
+            machine_types: self.machine_types.clone(),
+            max_codespaces_per_user: self.max_codespaces_per_user.clone(),
+            max_idle_timeout_minutes: self.max_idle_timeout_minutes.clone(),
+            max_retention_period_days: self.max_retention_period_days.clone(),
+            port_visibility: self.port_visibility.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -101,12 +150,17 @@ struct Checked {
     name: Option<String>,
     repositories: Option<Vec<Name>>,
     base_images: Option<Option<Vec<AllowedValue>>>,
+    others: Option<ConstraintSet>,
 }
+
+/// The catalog's machine names, which `machine_types` may list.
+pub type KnownMachines<'a> = &'a [&'a str];
 
 fn check(
     name: Option<&str>,
     repositories: Option<&[String]>,
     constraints: Option<&Constraints>,
+    known_machines: KnownMachines<'_>,
 ) -> Result<Checked, Vec<FieldError>> {
     let mut errors = Vec::new();
     let name = name.map(str::to_string);
@@ -169,24 +223,40 @@ fn check(
             parsed
         })
     });
+    let others = constraints.and_then(|c| match c.others().validate(known_machines) {
+        Ok(set) => Some(set),
+        Err(bad) => {
+            errors.extend(
+                bad.into_iter()
+                    .map(|e| FieldError::invalid("Policy", e.field, e.message)),
+            );
+            None
+        }
+    });
     if errors.is_empty() {
         Ok(Checked {
             name,
             repositories,
             base_images,
+            others,
         })
     } else {
         Err(errors)
     }
 }
 
-/// Checks that the target and the repositories agree.
+/// Checks that the target and the repositories agree, and that a policy holding
+/// `max_codespaces_per_user` applies to every repository.
 fn finish(
     name: String,
     (target, enforcement): (PolicyTarget, Enforcement),
     repositories: Vec<Name>,
-    base_images: Option<Vec<AllowedValue>>,
+    (base_images, constraints): (Option<Vec<AllowedValue>>, ConstraintSet),
 ) -> Result<PolicyDraft, Vec<FieldError>> {
+    let all_repositories = target == PolicyTarget::AllRepositories;
+    if let Err(e) = check_target(all_repositories, &constraints) {
+        return Err(vec![FieldError::invalid("Policy", e.field, e.message)]);
+    }
     let problem = match target {
         PolicyTarget::AllRepositories if !repositories.is_empty() => {
             Some("must be empty when target is all_repositories")
@@ -203,23 +273,31 @@ fn finish(
             target,
             repositories,
             base_images,
+            constraints,
             enforcement,
         }),
     }
 }
 
 impl CreatePolicy {
-    pub fn validate(&self) -> Result<PolicyDraft, Vec<FieldError>> {
+    pub fn validate(
+        &self,
+        known_machines: KnownMachines<'_>,
+    ) -> Result<PolicyDraft, Vec<FieldError>> {
         let checked = check(
             Some(&self.name),
             self.repositories.as_deref(),
             Some(&self.constraints),
+            known_machines,
         )?;
         finish(
             checked.name.unwrap_or_default(),
             (self.target.into(), self.enforcement.unwrap_or_default()),
             checked.repositories.unwrap_or_default(),
-            checked.base_images.flatten(),
+            (
+                checked.base_images.flatten(),
+                checked.others.unwrap_or_default(),
+            ),
         )
     }
 }
@@ -232,11 +310,15 @@ pub struct CheckedPatch {
 }
 
 impl UpdatePolicy {
-    pub fn validate(&self) -> Result<CheckedPatch, Vec<FieldError>> {
+    pub fn validate(
+        &self,
+        known_machines: KnownMachines<'_>,
+    ) -> Result<CheckedPatch, Vec<FieldError>> {
         let checked = check(
             self.name.as_deref(),
             self.repositories.as_deref(),
             self.constraints.as_ref(),
+            known_machines,
         )?;
         Ok(CheckedPatch {
             target: self.target.map(Into::into),
@@ -269,8 +351,18 @@ impl CheckedPatch {
                     .collect()
             }),
         };
+        // `constraints` in a patch replaces them all, as it replaces `base_images`.
+        let others = self
+            .checked
+            .others
+            .unwrap_or_else(|| current.constraints.clone());
         let name = self.checked.name.unwrap_or_else(|| current.name.clone());
         let enforcement = self.enforcement.unwrap_or(current.enforcement);
-        finish(name, (target, enforcement), repositories, base_images)
+        finish(
+            name,
+            (target, enforcement),
+            repositories,
+            (base_images, others),
+        )
     }
 }

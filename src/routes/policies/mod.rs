@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 pub use answer::{EvaluateResponse, PolicyVerdictResponse};
-pub use input::{BaseImages, Constraints, CreatePolicy, Target, UpdatePolicy};
+pub use input::{Constraints, CreatePolicy, KnownMachines, Target, UpdatePolicy};
 
 use crate::auth::{authorize_org, Caller, OrgAccess};
 use crate::error::{ApiError, ErrorBody};
@@ -61,11 +61,7 @@ impl PolicyResponse {
             name: policy.name,
             target: policy.target.into(),
             repositories: policy.repositories,
-            constraints: Constraints {
-                base_images: policy
-                    .base_images
-                    .map(|allowed_values| BaseImages { allowed_values }),
-            },
+            constraints: Constraints::of(policy.base_images, &policy.constraints),
             enforcement: policy.enforcement,
             created_at: timestamp(policy.created_at),
             updated_at: timestamp(policy.updated_at),
@@ -184,7 +180,8 @@ pub async fn create_policy(
     ApiJson(request): ApiJson<CreatePolicy>,
 ) -> Result<Response, ApiError> {
     let org = authorize_org(&state, &caller, &org, OrgAccess::Manage).await?;
-    let draft = request.validate().map_err(ApiError::validation)?;
+    let known = state.config.machine_catalog.names();
+    let draft = request.validate(&known).map_err(ApiError::validation)?;
     let policy = state
         .store
         .create_policy(org.id, &draft, caller.actor())
@@ -234,7 +231,8 @@ pub async fn update_policy(
 ) -> Result<Response, ApiError> {
     let org = authorize_org(&state, &caller, &org, OrgAccess::Manage).await?;
     let policy_id = parse_policy_id(&policy_id)?;
-    let patch = request.validate().map_err(ApiError::validation)?;
+    let known = state.config.machine_catalog.names();
+    let patch = request.validate(&known).map_err(ApiError::validation)?;
     let merge = Box::new(move |current: &Policy| {
         patch.apply(current).map_err(|mut errors| {
             let first = errors.remove(0);

@@ -141,7 +141,8 @@ async fn with_draft(
     };
     let request: CreatePolicy = serde_json::from_value(body)
         .map_err(|e| ApiError::invalid("Policy", "policy", e.to_string()))?;
-    let draft = request.validate().map_err(ApiError::validation)?;
+    let known = state.config.machine_catalog.names();
+    let draft = request.validate(&known).map_err(ApiError::validation)?;
     check_repositories(state, org, &draft).await?;
     let placeholder = policies.iter().map(|p| p.id).max().unwrap_or(0) + 1;
     let drafted = as_policy(id.unwrap_or(placeholder), draft);
@@ -186,6 +187,7 @@ fn as_policy(id: i64, draft: PolicyDraft) -> Policy {
         base_images: draft
             .base_images
             .map(|values| values.iter().map(|v| v.as_str().to_string()).collect()),
+        constraints: draft.constraints,
         enforcement: draft.enforcement,
         version: 0,
         created_at: now,

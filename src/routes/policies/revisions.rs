@@ -9,7 +9,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::{if_match_version, parse_policy_id, with_etag, PolicyResponse};
-use super::{BaseImages, Constraints, CreatePolicy};
+use super::{Constraints, CreatePolicy, KnownMachines};
 use crate::auth::{authorize_org, Caller, OrgAccess};
 use crate::error::{ApiError, ErrorBody};
 use crate::routes::{timestamp, Pagination};
@@ -58,7 +58,10 @@ fn parse_revision(raw: &str) -> Result<i64, ApiError> {
 
 /// The policy a revision kept, as a creation would write it: every rule POST checks holds
 /// again (the repositories' existence is checked as it is written).
-fn draft_of(revision: &PolicyRevision) -> StoreResult<PolicyDraft> {
+fn draft_of(
+    revision: &PolicyRevision,
+    known_machines: KnownMachines<'_>,
+) -> StoreResult<PolicyDraft> {
     if revision.action == RevisionAction::Delete {
         return Err(StoreError::Invalid {
             field: "revision".to_string(),
@@ -74,16 +77,11 @@ fn draft_of(revision: &PolicyRevision) -> StoreResult<PolicyDraft> {
         name: policy.name.clone(),
         target: policy.target.into(),
         repositories: Some(policy.repositories.clone()),
-        constraints: Constraints {
-            base_images: policy
-                .base_images
-                .clone()
-                .map(|allowed_values| BaseImages { allowed_values }),
-        },
+        constraints: Constraints::of(policy.base_images.clone(), &policy.constraints),
         enforcement: Some(policy.enforcement),
     };
     request
-        .validate()
+        .validate(known_machines)
         .map_err(|errors| match errors.into_iter().next() {
             Some(first) => StoreError::Invalid {
                 field: first.field,
@@ -143,6 +141,7 @@ pub async fn restore_revision(
     let org = authorize_org(&state, &caller, &org, OrgAccess::Manage).await?;
     let policy_id = parse_policy_id(&policy_id)?;
     let revision = parse_revision(&revision)?;
+    let known = state.config.machine_catalog.names();
     let policy = state
         .store
         .restore_policy(
@@ -150,7 +149,7 @@ pub async fn restore_revision(
             policy_id,
             revision,
             if_match_version(&headers),
-            Box::new(draft_of),
+            Box::new(|revision: &PolicyRevision| draft_of(revision, &known)),
             caller.actor(),
         )
         .await?;

@@ -36,24 +36,28 @@ macro_rules! impl_part {
                     <<$conn as sqlx::Connection>::Database as sqlx::Database>::Arguments::default();
                 let text = new.id.len() + new.user.len() + build.billable_owner.len()
                     + build.image.len() + log.len() + registries.len();
-                sqlx::Arguments::reserve(&mut arguments, 20, text + 256);
+                sqlx::Arguments::reserve(&mut arguments, 27, text + 320);
                 let decision = build.decision.as_ref().filter(|_| Self::DECISION_IN_STATEMENT);
                 let sql = if decision.is_some() {
                     "WITH org AS (SELECT id FROM orgs WHERE id = $2 AND policy_version = $11), \
                      cs AS (INSERT INTO codespaces (id, org_id, repo_id, user_login, billable_owner, \
                      image, image_source, recovery_mode, creation_log, created_at, updated_at, \
-                     registries) \
-                     SELECT $1, org.id, $3, $4, $5, $6, $7, $8, $9, $10, $10, $12 FROM org \
+                     registries, user_key, billed_to_org, machine, idle_timeout_minutes, \
+                     idle_timeout_requested, idle_timeout_notice, retention_period_minutes) \
+                     SELECT $1, org.id, $3, $4, $5, $6, $7, $8, $9, $10, $10, $12, \
+                     $13, $14, $15, $16, $17, $18, $19 FROM org \
                      RETURNING id, org_id) \
                      INSERT INTO decisions (org_id, at, repository, user_login, image, image_source, \
                      outcome, refused_by, reported_by, codespace_id, repo_key, exception_id) \
-                     SELECT cs.org_id, $10, $13, $4, $14, $15, $16, $17, $18, cs.id, $19, $20 FROM cs"
+                     SELECT cs.org_id, $10, $20, $4, $21, $22, $23, $24, $25, cs.id, $26, $27 FROM cs"
                 } else {
                     "WITH org AS (SELECT id FROM orgs WHERE id = $2 AND policy_version = $11) \
                      INSERT INTO codespaces (id, org_id, repo_id, user_login, billable_owner, \
                      image, image_source, recovery_mode, creation_log, created_at, updated_at, \
-                     registries) \
-                     SELECT $1, org.id, $3, $4, $5, $6, $7, $8, $9, $10, $10, $12 FROM org"
+                     registries, user_key, billed_to_org, machine, idle_timeout_minutes, \
+                     idle_timeout_requested, idle_timeout_notice, retention_period_minutes) \
+                     SELECT $1, org.id, $3, $4, $5, $6, $7, $8, $9, $10, $10, $12, \
+                     $13, $14, $15, $16, $17, $18, $19 FROM org"
                 };
                 let mut query = sqlx::query_with(sql, arguments)
                     .bind(&new.id)
@@ -67,7 +71,14 @@ macro_rules! impl_part {
                 .bind(log)
                 .bind(now)
                 .bind(version)
-                .bind(registries);
+                .bind(registries)
+                .bind(new.user.to_ascii_lowercase())
+                .bind(build.billed_to_org)
+                .bind(&build.machine)
+                .bind(i64::from(build.limits.idle_timeout_minutes))
+                .bind(build.limits.idle_timeout_requested.map(i64::from))
+                .bind(&build.limits.idle_timeout_notice)
+                .bind(i64::from(build.limits.retention_period_minutes));
                 if let Some(note) = decision {
                     query = query
                         .bind(&new.repository)
@@ -85,9 +96,42 @@ macro_rules! impl_part {
         }
 
         impl $store {
-            /// Whether `insert_codespace` alone writes everything `build` needs.
+            /// Whether `insert_codespace` alone writes everything `build` needs: no decision
+            /// beside it and no codespaces to count first.
             fn one_statement(build: &CodespaceBuild) -> bool {
-                build.decision.is_none() || Self::DECISION_IN_STATEMENT
+                (build.decision.is_none() || Self::DECISION_IN_STATEMENT)
+                    && build.per_user_limit.is_none()
+            }
+
+            /// Counts the user's org-billed codespaces against `build.per_user_limit`, in the
+            /// caller's writing transaction and under the lock that orders that user's
+            /// creations (`USER_LOCK`), so that the count holds until the insert commits.
+            /// `Some(refusal)` when the user already has the maximum.
+            async fn over_user_limit(
+                conn: &mut $conn,
+                new: &NewCodespace,
+                build: &CodespaceBuild,
+            ) -> StoreResult<Option<Refused>> {
+                let Some(limit) = &build.per_user_limit else {
+                    return Ok(None);
+                };
+                let user_key = new.user.to_ascii_lowercase();
+                if !Self::USER_LOCK.is_empty() {
+                    sqlx::query(Self::USER_LOCK)
+                        .bind(user_lock_key(new.org_id, &user_key))
+                        .execute(&mut *conn)
+                        .await?;
+                }
+                let held: i64 = sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM codespaces \
+                     WHERE org_id = $1 AND user_key = $2 AND billed_to_org",
+                )
+                .bind(new.org_id)
+                .bind(&user_key)
+                .fetch_one(&mut *conn)
+                .await?;
+                Ok((held >= i64::from(limit.value))
+                    .then(|| crate::provisioning::over_codespace_limit(build, limit)))
             }
 
             /// Writes the creation's decision in its transaction, unless its insert did.
@@ -155,6 +199,12 @@ macro_rules! impl_part {
                 recovery_mode: build.recovery_mode,
                 creation_log: build.creation_log,
                 registries: build.registries,
+                billed_to_org: build.billed_to_org,
+                machine: Some(build.machine),
+                state: CodespaceState::Available,
+                limits: build.limits,
+                retention_expires_at: None,
+                ports: Vec::new(),
                 created_at: now,
                 updated_at: now,
             }

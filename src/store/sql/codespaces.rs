@@ -39,6 +39,12 @@ macro_rules! impl_part {
                         Ok(build) => {
                             let now = Utc::now();
                             let mut tx = self.pool.begin_with($begin).await?;
+                            if let Some(refused) = Self::over_user_limit(&mut tx, &new, &build).await? {
+                                tx.rollback().await?;
+                                self.record_refusal(new.org_id, (&new.repository, &new.user), &refused)
+                                    .await?;
+                                return Ok(Err(refused));
+                            }
                             if Self::insert_codespace(&mut *tx, &new, &build, now, version).await? {
                                 Self::decision_beside(&mut tx, &new, &build, now).await?;
                                 let codespace = codespace_from(new, build, now);
@@ -80,6 +86,12 @@ macro_rules! impl_part {
                         return Ok(Err(refused));
                     }
                 };
+                if let Some(refused) = Self::over_user_limit(&mut tx, &new, &build).await? {
+                    tx.rollback().await?;
+                    self.record_refusal(new.org_id, (&new.repository, &new.user), &refused)
+                        .await?;
+                    return Ok(Err(refused));
+                }
                 let now = Utc::now();
                 if !Self::insert_codespace(&mut *tx, &new, &build, now, version).await? {
                     return Err(StoreError::Internal("the locked policy version moved".into()));
@@ -116,8 +128,10 @@ macro_rules! impl_part {
                 let now = Utc::now();
                 sqlx::query(
                     "UPDATE codespaces SET billable_owner = $1, image = $2, image_source = $3, \
-                     recovery_mode = $4, creation_log = $5, updated_at = $6, registries = $8 \
-                     WHERE id = $7",
+                     recovery_mode = $4, creation_log = $5, updated_at = $6, registries = $8, \
+                     billed_to_org = $9, machine = $10, idle_timeout_minutes = $11, \
+                     idle_timeout_requested = $12, idle_timeout_notice = $13, \
+                     retention_period_minutes = $14 WHERE id = $7",
                 )
                 .bind(&build.billable_owner)
                 .bind(&build.image)
@@ -127,6 +141,12 @@ macro_rules! impl_part {
                 .bind(now)
                 .bind(id)
                 .bind(encode_registries(&build.registries))
+                .bind(build.billed_to_org)
+                .bind(&build.machine)
+                .bind(i64::from(build.limits.idle_timeout_minutes))
+                .bind(build.limits.idle_timeout_requested.map(i64::from))
+                .bind(&build.limits.idle_timeout_notice)
+                .bind(i64::from(build.limits.retention_period_minutes))
                 .execute(&mut *tx)
                 .await?;
                 if let Some(note) = &build.decision {

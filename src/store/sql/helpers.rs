@@ -156,6 +156,11 @@ macro_rules! impl_part {
                     .bind(policy_id)
                     .execute(&mut *conn)
                     .await?;
+                sqlx::query("UPDATE policies SET constraints = $1 WHERE id = $2")
+                    .bind(draft.constraints.to_stored())
+                    .bind(policy_id)
+                    .execute(&mut *conn)
+                    .await?;
                 for (index, name) in draft.repositories.iter().enumerate() {
                     let repo_id: Option<i64> = sqlx::query_scalar(
                         "SELECT id FROM repos WHERE org_id = $1 AND name_key = $2",
