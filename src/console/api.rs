@@ -146,4 +146,18 @@ impl Console {
         }
         Ok(names)
     }
+
+    /// The service's machine catalog, `(name, label)`, in its order.
+    pub async fn machines(&self, session: &Session) -> Result<Vec<(String, String)>, PageError> {
+        let (body, _) = self.get(session, "/machines").await?;
+        let machines = body["machines"].as_array().cloned().unwrap_or_default();
+        Ok(machines
+            .iter()
+            .filter_map(|m| {
+                let name = m["name"].as_str()?;
+                let label = format!("{} ({name})", m["display_name"].as_str().unwrap_or(name));
+                Some((name.to_string(), label))
+            })
+            .collect())
+    }
 }

@@ -4,15 +4,20 @@
 use serde_json::{json, Value};
 
 /// How a constraint is edited.
-#[allow(dead_code)] // until the constraints other than base images are in `KINDS`
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Shape {
     /// `{"allowed_values": [...]}` of free text, added and removed one by one.
     Values { singular: &'static str },
     /// `{"allowed_values": [...]}` chosen among fixed choices (value, label).
     Choices(&'static [(&'static str, &'static str)]),
-    /// `{"value": N}`, a whole number from `min` to `max`.
-    Number { min: i64, max: i64 },
+    /// `{"allowed_values": [...]}` chosen among the service's machine catalog.
+    Machines,
+    /// `{"value": N}`, a whole number from `min` to `max`, in `unit`.
+    Number {
+        min: i64,
+        max: i64,
+        unit: &'static str,
+    },
 }
 
 /// One constraint type of a policy.
@@ -27,16 +32,66 @@ pub struct Kind {
 }
 
 /// Every constraint a policy may hold, in the order the console shows them.
-pub const KINDS: &[Kind] = &[Kind {
-    key: "base_images",
-    label: "Base images",
-    help: "Images a codespace may be built from. Each value is an image reference matched \
-           as written, exact (node:18) or a prefix ending in * \
-           (mcr.microsoft.com/devcontainers/*).",
-    shape: Shape::Values {
-        singular: "Allowed value",
+pub const KINDS: &[Kind] = &[
+    Kind {
+        key: "base_images",
+        label: "Base images",
+        help: "Images a codespace may be built from. Each value is an image reference matched \
+               as written, exact (node:18) or a prefix ending in * \
+               (mcr.microsoft.com/devcontainers/*).",
+        shape: Shape::Values {
+            singular: "Allowed value",
+        },
     },
-}];
+    Kind {
+        key: "machine_types",
+        label: "Machine types",
+        help: "The machines codespaces may run on, at creation and at every start.",
+        shape: Shape::Machines,
+    },
+    Kind {
+        key: "max_codespaces_per_user",
+        label: "Maximum codespaces per user",
+        help: "Codespaces a user may have billed to the organization, running or stopped. \
+               Only in a policy for all repositories.",
+        shape: Shape::Number {
+            min: 1,
+            max: 100,
+            unit: "codespaces",
+        },
+    },
+    Kind {
+        key: "max_idle_timeout_minutes",
+        label: "Maximum idle timeout",
+        help: "How long an idle codespace keeps running; a user's shorter choice stands.",
+        shape: Shape::Number {
+            min: 5,
+            max: 240,
+            unit: "minutes",
+        },
+    },
+    Kind {
+        key: "max_retention_period_days",
+        label: "Retention period",
+        help: "How long a stopped codespace is kept before it is deleted; a user's shorter \
+               choice stands.",
+        shape: Shape::Number {
+            min: 0,
+            max: 30,
+            unit: "days",
+        },
+    },
+    Kind {
+        key: "port_visibility",
+        label: "Port visibility",
+        help: "Who a codespace's forwarded ports may be shared with. Private is always allowed.",
+        shape: Shape::Choices(&[
+            ("private", "Private to the user"),
+            ("org", "The organization"),
+            ("public", "Public"),
+        ]),
+    },
+];
 
 pub fn kind(key: &str) -> Option<&'static Kind> {
     KINDS.iter().find(|kind| kind.key == key)
@@ -87,10 +142,10 @@ impl Constraint {
     /// (`Err` with its message), named by the field the API would name.
     pub fn to_json(&self) -> Result<Value, String> {
         match self.kind.shape {
-            Shape::Values { .. } | Shape::Choices(_) => {
+            Shape::Values { .. } | Shape::Choices(_) | Shape::Machines => {
                 Ok(json!({ "allowed_values": self.values }))
             }
-            Shape::Number { min, max } => match self.number.trim().parse::<i64>() {
+            Shape::Number { min, max, .. } => match self.number.trim().parse::<i64>() {
                 Ok(n) => Ok(json!({ "value": n })),
                 Err(_) => Err(format!("must be a whole number from {min} to {max}")),
             },

@@ -56,7 +56,7 @@ pub async fn list(
                 caption.vh { "Policies" }
                 thead { tr {
                     th scope="col" { "Name" } th scope="col" { "Applies to" }
-                    th scope="col" { "Allowed values" } th scope="col" { "Enforcement" }
+                    th scope="col" { "Constraints" } th scope="col" { "Enforcement" }
                     th scope="col" { "Warnings" }
                 } }
                 tbody { @for policy in policies { (row(&base, policy)) } }

@@ -170,9 +170,7 @@ impl PolicyForm {
                 }
                 Some(match kind.shape {
                     Shape::Number { .. } => format!("constraints.{}.value", kind.key),
-                    Shape::Choices(choices) => {
-                        format!("{}-{}", kind.key, choices.first().map_or("", |c| c.0))
-                    }
+                    Shape::Choices(_) | Shape::Machines => format!("{}-choices", kind.key),
                     Shape::Values { .. } => format!("{}-new", kind.key),
                 })
             }

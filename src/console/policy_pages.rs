@@ -8,6 +8,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use maud::{html, Markup};
 use serde_json::Value;
 
+use super::constraints::Shape;
 use super::errors::PageError;
 use super::form::Fields;
 use super::layout::{notice, page, Chrome, Section};
@@ -39,6 +40,15 @@ async fn draw(
     status: StatusCode,
 ) -> Result<Response, PageError> {
     let repos = console.repositories(session, org).await?;
+    let machines = if form
+        .constraints
+        .iter()
+        .any(|c| c.kind.shape == Shape::Machines)
+    {
+        console.machines(session).await?
+    } else {
+        Vec::new()
+    };
     let (title, action) = match id {
         Some(id) => (
             format!("Edit policy {}", form.name),
@@ -56,6 +66,7 @@ async fn draw(
         csrf: &session.csrf,
         action: &action,
         focus: extras.focus.as_deref(),
+        machines: &machines,
     };
     let body = html! {
         p.crumbs { a href={ "/ui/orgs/" (org) "/codespaces/policies" } { "Codespaces policies" } }

@@ -17,6 +17,8 @@ pub struct FormView<'a> {
     pub action: &'a str,
     /// The id of the control a button of the form moved the work to.
     pub focus: Option<&'a str>,
+    /// The machine catalog, `(name, label)`, for "Machine types".
+    pub machines: &'a [(String, String)],
 }
 
 /// The messages for a field, as a list under it (`id` is the field's, for `aria-describedby`).
@@ -108,7 +110,7 @@ pub fn policy_form(view: &FormView) -> Markup {
             }
             h2 { "Constraints" }
             @for message in errors.on("constraints") { p.field-error { (message) } }
-            @for constraint in &form.constraints { (constraint_fields(constraint, errors, view.focus)) }
+            @for constraint in &form.constraints { (constraint_fields(constraint, errors, view)) }
             (add_constraint(form, view.focus))
             fieldset #repositories {
                 legend { "Repositories" }
@@ -177,7 +179,8 @@ fn add_constraint(form: &PolicyForm, focus: Option<&str>) -> Markup {
     }
 }
 
-fn constraint_fields(constraint: &Constraint, errors: &FieldErrors, focus: Option<&str>) -> Markup {
+fn constraint_fields(constraint: &Constraint, errors: &FieldErrors, view: &FormView) -> Markup {
+    let focus = view.focus;
     let key = constraint.kind.key;
     let field = constraint.field();
     let own = errors.on(&format!("constraints.{key}"));
@@ -190,7 +193,8 @@ fn constraint_fields(constraint: &Constraint, errors: &FieldErrors, focus: Optio
             @match constraint.kind.shape {
                 Shape::Values { singular } => (value_list(constraint, singular, &field, errors, focus)),
                 Shape::Choices(choices) => (choice_list(constraint, choices, &field, errors, focus)),
-                Shape::Number { min, max } => (number_field(constraint, (min, max), &field, errors, focus)),
+                Shape::Machines => (choice_list(constraint, &machine_choices(view.machines), &field, errors, focus)),
+                Shape::Number { min, max, unit } => (number_field(constraint, (min, max, unit), &field, errors, focus)),
             }
             button.secondary type="submit" name="intent" value={ "remove_constraint:" (key) } {
                 "Remove constraint" span.vh { " " (constraint.kind.label) }
@@ -249,10 +253,10 @@ fn choice_list(
         div role="group" aria-label={ (constraint.kind.label) ": allowed values" } {
             p { "Allowed values" }
             ul.checklist {
-                @for (value, label) in choices {
+                @for (i, (value, label)) in choices.iter().enumerate() {
                     li {
                         input id={ (key) "-" (value) } type="checkbox" name={ (key) ".allowed_values" } value=(value)
-                            autofocus[focus == Some(format!("{key}-{value}").as_str())]
+                            autofocus[i == 0 && focus == Some(format!("{key}-choices").as_str())]
                             checked[constraint.values.iter().any(|v| v == value)];
                         label for={ (key) "-" (value) } { (label) }
                     }
@@ -263,9 +267,16 @@ fn choice_list(
     }
 }
 
+fn machine_choices(machines: &[(String, String)]) -> Vec<(&str, &str)> {
+    machines
+        .iter()
+        .map(|(name, label)| (name.as_str(), label.as_str()))
+        .collect()
+}
+
 fn number_field(
     constraint: &Constraint,
-    (min, max): (i64, i64),
+    (min, max, unit): (i64, i64, &str),
     field: &str,
     errors: &FieldErrors,
     focus: Option<&str>,
@@ -274,7 +285,7 @@ fn number_field(
     let messages = errors.on(field);
     html! {
         div.field {
-            label for=(field) { (constraint.kind.label) " (" (min) " to " (max) ")" }
+            label for=(field) { (constraint.kind.label) " (" (min) " to " (max) " " (unit) ")" }
             input id=(field) type="text" inputmode="numeric" name={ (key) ".value" } value=(constraint.number)
                 autofocus[focus == Some(field)]
                 aria-invalid=[(!messages.is_empty()).then_some("true")]

@@ -31,5 +31,7 @@ impl MachineList {
 #[utoipa::path(get, path = "/machines", tag = "machines",
     responses((status = 200, body = MachineList), (status = 401, body = ErrorBody)))]
 pub async fn list_machines(State(state): State<AppState>, _caller: Caller) -> Json<MachineList> {
-    Json(MachineList::new(state.config.machine_catalog.machines().to_vec()))
+    Json(MachineList::new(
+        state.config.machine_catalog.machines().to_vec(),
+    ))
 }

@@ -20,8 +20,12 @@ fn request(extra: Value) -> Value {
 }
 
 async fn constrain(app: &TestApp, name: &str, constraints: Value) -> Value {
-    app.create_policy("octo-org", json!({ "name": name, "target": "all_repositories",
-        "constraints": constraints })).await
+    app.create_policy(
+        "octo-org",
+        json!({ "name": name, "target": "all_repositories",
+        "constraints": constraints }),
+    )
+    .await
 }
 
 backend_tests! {

@@ -9,8 +9,12 @@ use crate::backend_tests;
 use crate::helpers::{Backend, TestApp};
 
 fn names(body: &serde_json::Value) -> Vec<String> {
-    body["machines"].as_array().unwrap().iter()
-        .map(|m| m["name"].as_str().unwrap().to_owned()).collect()
+    body["machines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["name"].as_str().unwrap().to_owned())
+        .collect()
 }
 
 backend_tests! {

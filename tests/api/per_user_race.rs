@@ -13,8 +13,11 @@ async fn creations_racing_on_two_instances_never_pass_the_per_user_limit() {
     let (first, second) = two_instances().await;
     first.octo_org().await;
     first
-        .create_policy("octo-org", json!({ "name": "Two each", "target": "all_repositories",
-            "constraints": { "max_codespaces_per_user": { "value": 2 } } }))
+        .create_policy(
+            "octo-org",
+            json!({ "name": "Two each", "target": "all_repositories",
+            "constraints": { "max_codespaces_per_user": { "value": 2 } } }),
+        )
         .await;
     let service = first.service_token().await;
     let apps = [Arc::new(first), Arc::new(second)];
@@ -39,6 +42,9 @@ async fn creations_racing_on_two_instances_never_pass_the_per_user_limit() {
                 other => panic!("a racing creation answered {other}"),
             }
         }
-        assert_eq!(created, 2, "round {round}: {created} codespaces for a limit of 2");
+        assert_eq!(
+            created, 2,
+            "round {round}: {created} codespaces for a limit of 2"
+        );
     }
 }

@@ -143,9 +143,18 @@ def test_create_edit_and_delete_a_policy_with_the_seeds_steps(env):
     page.get_by_label("Allowed values").press("Enter")
     page.get_by_label("All repositories").check()
     page.get_by_label("Report only").check()
+    page.get_by_text("Add constraint").click()
+    page.get_by_role("button", name="Maximum idle timeout").click()
+    page.get_by_label("Maximum idle timeout").fill("30")
+    page.get_by_text("Add constraint").click()
+    page.get_by_role("button", name="Port visibility").click()
+    page.get_by_label("The organization").check()
+    env.shot(page, "edit-policy-other-constraints")
     page.get_by_role("button", name="Save").click()
     expect(page.get_by_role("status")).to_contain_text("Policy saved")
     [policy] = env.policies(org)
+    assert policy["constraints"]["max_idle_timeout_minutes"] == {"value": 30}
+    assert policy["constraints"]["port_visibility"] == {"allowed_values": ["org"]}
     assert policy["constraints"]["base_images"]["allowed_values"] == [values[0], "python:3"]
     assert policy["target"] == "all_repositories" and policy["repositories"] == []
     assert policy["enforcement"] == "report"

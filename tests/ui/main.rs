@@ -8,6 +8,7 @@ mod helpers;
 
 mod client;
 
+mod constraints;
 mod csrf;
 mod headers;
 mod logs;

@@ -57,6 +57,10 @@ pub async fn repository_machines(
         CombinedLimits::default()
     };
     let catalog = state.config.machine_catalog.machines();
-    let machines = limits.allowed_machines(catalog).into_iter().cloned().collect();
+    let machines = limits
+        .allowed_machines(catalog)
+        .into_iter()
+        .cloned()
+        .collect();
     Ok(Json(MachineList::new(machines)))
 }
