@@ -189,25 +189,23 @@ fn runtime() -> tokio::runtime::Runtime {
         .unwrap()
 }
 
-#[divan::bench(sample_count = 50, sample_size = 1)]
-fn policies_page_sqlite(bencher: Bencher) {
-    let runtime = runtime();
-    let dir = tempfile::tempdir().expect("temporary directory");
+/// A fresh SQLite store in `dir`.
+fn sqlite(runtime: &tokio::runtime::Runtime, dir: &tempfile::TempDir) -> Arc<dyn Store> {
     let url = format!("sqlite://{}", dir.path().join("bench.db").display());
-    let store = runtime
-        .block_on(SqliteStore::connect(&url, TIMEOUT))
-        .unwrap();
-    bench_page(bencher, Arc::new(store), &runtime);
+    Arc::new(
+        runtime
+            .block_on(SqliteStore::connect(&url, TIMEOUT))
+            .unwrap(),
+    )
 }
 
-#[divan::bench(sample_count = 50, sample_size = 1)]
-fn policies_page_postgres(bencher: Bencher) {
-    let runtime = runtime();
+/// A PostgreSQL store in a schema of its own, and a closure that drops the schema.
+fn postgres(runtime: &tokio::runtime::Runtime, name: &str) -> (Arc<dyn Store>, impl FnOnce()) {
     let url = std::env::var("BENCH_DATABASE_URL")
         .or_else(|_| std::env::var("TEST_DATABASE_URL"))
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
     let options = PgConnectOptions::from_str(&url).expect("a PostgreSQL URL");
-    let schema = format!("bench_console_{}", std::process::id());
+    let schema = format!("bench_console_{name}_{}", std::process::id());
     runtime.block_on(async {
         let mut admin = options
             .connect()
@@ -223,11 +221,57 @@ fn policies_page_postgres(bencher: Bencher) {
     let store = runtime
         .block_on(PgStore::connect_with(scoped, TIMEOUT))
         .unwrap();
-    bench_page(bencher, Arc::new(store), &runtime);
-    runtime.block_on(async {
-        let mut conn = PgConnection::connect_with(&options).await.unwrap();
-        conn.execute(format!("DROP SCHEMA {schema} CASCADE").as_str())
-            .await
-            .unwrap();
+    let handle = runtime.handle().clone();
+    let drop_schema = move || {
+        handle.block_on(async {
+            let mut conn = PgConnection::connect_with(&options).await.unwrap();
+            conn.execute(format!("DROP SCHEMA {schema} CASCADE").as_str())
+                .await
+                .unwrap();
+        });
+    };
+    (Arc::new(store), drop_schema)
+}
+
+#[divan::bench(sample_count = 50, sample_size = 1)]
+fn policies_page_sqlite(bencher: Bencher) {
+    let runtime = runtime();
+    let dir = tempfile::tempdir().expect("temporary directory");
+    bench_page(bencher, sqlite(&runtime, &dir), &runtime);
+}
+
+#[divan::bench(sample_count = 50, sample_size = 1)]
+fn policies_page_postgres(bencher: Bencher) {
+    let runtime = runtime();
+    let (store, drop_schema) = postgres(&runtime, "page");
+    bench_page(bencher, store, &runtime);
+    drop_schema();
+}
+
+#[divan::bench(sample_count = 50, sample_size = 1)]
+fn api_list_sqlite(bencher: Bencher) {
+    let runtime = runtime();
+    let dir = tempfile::tempdir().expect("temporary directory");
+    bench_api(bencher, sqlite(&runtime, &dir), &runtime);
+}
+
+#[divan::bench(sample_count = 50, sample_size = 1)]
+fn api_list_postgres(bencher: Bencher) {
+    let runtime = runtime();
+    let (store, drop_schema) = postgres(&runtime, "api");
+    bench_api(bencher, store, &runtime);
+    drop_schema();
+}
+
+/// The floor under the page: the API's own answer it is drawn from, asked over the router
+/// with a bearer token.
+fn bench_api(bencher: Bencher, store: Arc<dyn Store>, runtime: &tokio::runtime::Runtime) {
+    let (router, _) = runtime.block_on(arrange(store, policies()));
+    let path = "/orgs/octo-org/codespaces/policies?per_page=100&page=1";
+    let headers = [(header::AUTHORIZATION, format!("Bearer {ADMIN}"))];
+    let answer = runtime.block_on(send(&router, Method::GET, path, &headers, Body::empty()));
+    assert_eq!(answer.0, StatusCode::OK, "{}", answer.2);
+    bencher.bench_local(|| {
+        runtime.block_on(send(&router, Method::GET, path, &headers, Body::empty()))
     });
 }
