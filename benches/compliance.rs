@@ -376,6 +376,7 @@ fn codespace(i: i64) -> CodespaceImage {
         user,
         image,
         image_source: source,
+        machine: Some("basicLinux32gb".to_owned()),
         created_at: chrono::DateTime::from_timestamp(1_767_225_600 + i, 0).unwrap(),
     }
 }

@@ -7,7 +7,7 @@
 use std::fmt;
 
 use base_image_policy::policy::{CompiledPolicySet, ImageRef};
-use base_image_policy::routes::EvaluateResponse;
+use base_image_policy::routes::{EvaluateResponse, LimitsResponse};
 use divan::{black_box, Bencher};
 
 mod support;
@@ -80,9 +80,11 @@ fn decide_applicable_policies(bencher: Bencher, policies: usize) {
 fn evaluate_answer(bencher: Bencher, policies: usize) {
     let set = support::uniform_policies(policies, 10);
     let image = ImageRef::parse(&Query::Prefix.image(10)).expect("valid");
+    let catalog = base_image_policy::machines::MachineCatalog::github_linux();
     bencher.bench_local(|| {
         let decision = set.decide(black_box(REPO), &image);
-        let answer = EvaluateResponse::new(&decision, &image);
+        let limits = LimitsResponse::new(&set.limits(REPO), &catalog);
+        let answer = EvaluateResponse::new(&decision, &image, None, limits);
         serde_json::to_vec(&answer).expect("serializes").len()
     });
 }

@@ -9,7 +9,7 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::compliance::{would_refuse, BATCH};
+use crate::compliance::{would_refuse, Refusal, BATCH};
 use crate::policy::{judge, CompiledPolicySet, ExemptImages, ImageRef, Judgement, Subject};
 use crate::store::{
     repo_key_of, CodespaceCursor, CodespaceImage, DecisionEntry, Store, StoreResult,
@@ -63,7 +63,7 @@ pub struct Preview {
     pub codespaces_checked: i64,
     /// Codespaces a full rebuild would refuse after the change and not before, with the
     /// policies that would.
-    pub codespaces_newly_refused: Capped<(CodespaceImage, Vec<i64>)>,
+    pub codespaces_newly_refused: Capped<(CodespaceImage, Refusal)>,
     pub decisions_checked: i64,
     pub decisions_newly_refused: Capped<(DecisionEntry, Vec<i64>)>,
     pub decisions_newly_allowed: Capped<DecisionEntry>,
@@ -99,10 +99,8 @@ pub fn judge_codespace(sets: Sets<'_>, preview: &mut Preview, codespace: Codespa
     let (login, exempt, now) = (sets.org_login, sets.exempt, sets.now);
     let before = would_refuse(sets.before, login, exempt, now, &codespace);
     let after = would_refuse(sets.after, login, exempt, now, &codespace);
-    if let (None, Some(refused_by)) = (before, after) {
-        preview
-            .codespaces_newly_refused
-            .push((codespace, refused_by));
+    if let (None, Some(refusal)) = (before, after) {
+        preview.codespaces_newly_refused.push((codespace, refusal));
     }
 }
 

@@ -14,7 +14,7 @@ use base_image_policy::policy::{
     AllowedValue, AllowedValueError, CompiledPolicySet, ImageRef, ImageRefError, PolicyRules,
     Target, MAX_ALLOWED_VALUE_LEN, MAX_IMAGE_REF_LEN,
 };
-use base_image_policy::routes::EvaluateResponse;
+use base_image_policy::routes::{EvaluateResponse, LimitsResponse};
 use proptest::collection::{btree_map, vec};
 use proptest::prelude::*;
 use proptest::sample::{select, Index};
@@ -607,7 +607,11 @@ proptest! {
                 .collect(),
         );
         let decision = set.decide(repo, &image_ref);
-        let text = serde_json::to_string(&EvaluateResponse::new(&decision, &image_ref))
+        let limits = LimitsResponse::new(
+            &set.limits(repo),
+            &base_image_policy::machines::MachineCatalog::github_linux(),
+        );
+        let text = serde_json::to_string(&EvaluateResponse::new(&decision, &image_ref, None, limits))
             .expect("serializes");
         let answer: Value = serde_json::from_str(&text).expect("the answer is JSON");
         prop_assert_eq!(&answer["allowed"], &json!(decision.allowed));

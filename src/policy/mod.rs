@@ -6,6 +6,7 @@
 
 mod allowed_value;
 mod constraint_index;
+mod constraint_warnings;
 pub mod constraints;
 mod decision;
 mod effective;

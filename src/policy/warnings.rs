@@ -6,6 +6,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::allowed_value::AllowedValue;
+use super::constraint_warnings::constraint_warnings;
 use super::effective::AllowedList;
 use super::policy_set::{PolicyRules, Target};
 
@@ -25,6 +26,10 @@ pub enum WarningCode {
     Redundant,
     /// A repository the policy applies to where no image at all is allowed.
     EmptyIntersection,
+    /// A repository (or the whole org) where the policies' machine types share none.
+    EmptyMachineTypes,
+    /// `max_retention_period_days` of 0: a codespace is deleted as soon as it stops.
+    ZeroRetention,
 }
 
 /// One warning on one policy.
@@ -38,10 +43,12 @@ pub struct Warning {
 }
 
 /// The warnings of every policy of an org, by policy id (policies without any are absent).
-/// `names` gives a repository's name as written for its lowercased key.
+/// `names` gives a repository's name as written for its lowercased key; `machines` are the
+/// catalog's machine names.
 pub fn warnings(
     policies: &[PolicyRules],
     names: &BTreeMap<String, String>,
+    machines: &[&str],
 ) -> BTreeMap<i64, Vec<Warning>> {
     let constraining: Vec<(&PolicyRules, AllowedList)> = policies
         .iter()
@@ -89,6 +96,7 @@ pub fn warnings(
             }
         }
     }
+    constraint_warnings(policies, machines, names, &mut found);
     found.retain(|_, list| !list.is_empty());
     found
 }

@@ -31,7 +31,7 @@ fn names() -> BTreeMap<String, String> {
 
 /// The (code, value) pairs of policy `id`'s warnings.
 fn codes(policies: &[PolicyRules], id: i64) -> Vec<(WarningCode, Option<String>)> {
-    warnings(policies, &names())
+    warnings(policies, &names(), &[])
         .remove(&id)
         .unwrap_or_default()
         .into_iter()
@@ -51,7 +51,7 @@ fn a_prefix_that_does_not_end_at_a_separator_allows_its_neighbours() {
         None,
         &["ghcr.io/octo*", "mcr.microsoft.com/*", "node:*", "x@*"],
     )];
-    let found = warnings(&policies, &names());
+    let found = warnings(&policies, &names(), &[]);
     let list = &found[&1];
     assert_eq!(list.len(), 1, "{list:?}");
     assert_eq!(list[0].code, WarningCode::UnanchoredPrefix);
@@ -86,7 +86,7 @@ fn a_value_another_value_of_the_policy_covers_is_redundant() {
             (WarningCode::Redundant, some("python:3")),
         ]
     );
-    let message = &warnings(&policies, &names())[&1][0].message;
+    let message = &warnings(&policies, &names(), &[])[&1][0].message;
     assert_eq!(
         message,
         "'node:18' is redundant: 'node:*' in the same policy already allows it."
@@ -106,14 +106,14 @@ fn the_seeds_additional_image_for_repository_a_has_no_effect() {
         policy(1, "Org images", None, &ten),
         policy(2, "Repository A", Some(&["repo-a"]), &narrowed),
     ];
-    assert!(warnings(&policies, &names()).is_empty());
+    assert!(warnings(&policies, &names(), &[]).is_empty());
 
     let widened = [narrowed[0], narrowed[1], "node:18", "ghcr.io/octo-org/*"];
     let policies = [
         policy(1, "Org images", None, &ten),
         policy(2, "Repository A", Some(&["repo-a"]), &widened),
     ];
-    let found = warnings(&policies, &names());
+    let found = warnings(&policies, &names(), &[]);
     assert!(!found.contains_key(&1));
     let list = &found[&2];
     assert_eq!(list.len(), 3, "{list:?}");
@@ -139,7 +139,7 @@ fn a_repository_whose_policies_share_no_image_is_an_empty_intersection() {
         policy(2, "A", Some(&["repo-a"]), &["node:18"]),
         policy(3, "A python", Some(&["repo-a", "repo-b"]), &["python:3"]),
     ];
-    let found = warnings(&policies, &names());
+    let found = warnings(&policies, &names(), &[]);
     let org: Vec<&Warning> = found[&1].iter().collect();
     assert_eq!(org.len(), 2, "one for each repository: {org:?}");
     assert_eq!(org[0].code, WarningCode::EmptyIntersection);
@@ -174,7 +174,7 @@ fn org_wide_policies_that_share_nothing_allow_nothing_anywhere() {
         policy(2, "Python", None, &["python:*"]),
         policy(3, "A", Some(&["repo-a"]), &["node:18"]),
     ];
-    let found = warnings(&policies, &names());
+    let found = warnings(&policies, &names(), &[]);
     assert_eq!(found[&1].len(), 1);
     assert!(found[&1][0]
         .message
@@ -205,5 +205,5 @@ fn report_only_policies_are_judged_as_they_will_be_enforced() {
 #[test]
 fn a_repository_policy_without_an_org_wide_one_has_no_effect_warnings() {
     let policies = [policy(2, "A", Some(&["repo-a"]), &["python:3"])];
-    assert!(warnings(&policies, &names()).is_empty());
+    assert!(warnings(&policies, &names(), &[]).is_empty());
 }

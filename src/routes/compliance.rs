@@ -34,7 +34,10 @@ pub struct NoncompliantCodespace {
     image: String,
     /// `image`, `dockerfile` or `compose`.
     image_source: String,
-    /// The enforcing policies that refuse the image.
+    /// What the policies refuse: `base_images` (its image, on a full rebuild) or
+    /// `machine_types` (its machine, at its next start); the image is judged first.
+    constraint: &'static str,
+    /// The enforcing policies that refuse it.
     refused_by: Vec<i64>,
 }
 
@@ -48,7 +51,8 @@ impl NoncompliantCodespace {
             billable_owner: codespace.billable_owner,
             image: codespace.image,
             image_source: codespace.image_source.as_str().to_string(),
-            refused_by: noncompliant.refused_by,
+            constraint: noncompliant.refusal.constraint,
+            refused_by: noncompliant.refusal.refused_by,
         }
     }
 }

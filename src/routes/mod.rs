@@ -33,7 +33,7 @@ use crate::state::AppState;
 pub use extract::{ApiJson, ApiJsonBytes, OptionalApiJson, Pagination};
 pub use idempotency::canonical as canonical_json;
 /// The evaluate answer, public for the benchmarks.
-pub use policies::EvaluateResponse;
+pub use policies::{EvaluateResponse, LimitsResponse};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -99,7 +99,7 @@ pub fn bounded() -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(policies::revisions::list_revisions))
         .routes(routes!(policies::revisions::restore_revision))
-        .routes(routes!(policies::evaluate))
+        .routes(routes!(policies::evaluate::evaluate))
         .routes(routes!(policies::preview::preview_policy))
         .routes(routes!(policies::effective::effective_policy))
         .routes(routes!(machines::list_machines))

@@ -19,6 +19,8 @@ pub struct CodespaceImage {
     /// As stored: a reference that no longer parses is the caller's to skip.
     pub image: String,
     pub image_source: ImageSource,
+    /// Its machine type; `None` for a codespace created before machine types were kept.
+    pub machine: Option<String>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -60,6 +62,7 @@ pub(crate) struct CodespaceImageRow {
     pub billable_owner: String,
     pub image: String,
     pub image_source: String,
+    pub machine: Option<String>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -79,6 +82,7 @@ impl TryFrom<CodespaceImageRow> for CodespaceImage {
             billable_owner: row.billable_owner,
             image: row.image,
             image_source,
+            machine: row.machine,
             created_at: row.created_at,
         })
     }

@@ -235,11 +235,6 @@ pub fn user_lock_key(org_id: i64, user_key: &str) -> i64 {
     i64::from_be_bytes(first)
 }
 
-/// Ports as the column stores them: a JSON array of `{"port", "visibility"}`.
-pub fn encode_ports(ports: &[ForwardedPort]) -> String {
-    serde_json::to_string(ports).unwrap_or_else(|_| "[]".to_string())
-}
-
 /// A creation log as the column stores it: a JSON array of its lines.
 pub fn encode_log(lines: &[String]) -> String {
     // A list of strings always serializes; the empty list stands in for the impossible.

@@ -10,6 +10,7 @@ use sqlx::{Connection, Executor, PgConnection};
 
 use crate::backend_tests;
 use crate::held::assert_unavailable;
+use crate::helpers::unconstrained;
 use crate::helpers::{Backend, TestApp, TestDatabase};
 
 const POLICIES: &str = "/orgs/octo-org/codespaces/policies";
@@ -62,7 +63,8 @@ backend_tests! {
         let effective = app.get(&effective_path("repo-a"), &app.admin).await;
         assert_eq!(effective.status, StatusCode::OK, "{:?}", effective.body);
         assert_eq!(effective.body, json!({ "constrained": true,
-            "allowed_values": [ten[3], ten[7]], "policies": [org["id"], narrowed["id"]] }));
+            "allowed_values": [ten[3], ten[7]], "policies": [org["id"], narrowed["id"]],
+            "constraints": unconstrained() }));
         let other = app.get(&effective_path("repo-b"), &app.admin).await.body;
         assert_eq!(other["allowed_values"], json!(ten));
         assert_eq!(other["policies"], json!([org["id"]]));
@@ -117,7 +119,7 @@ backend_tests! {
         assert!(org_now["warnings"][0]["message"].as_str().unwrap().contains("'repo-a'"));
         let effective = app.get(&effective_path("repo-a"), &app.admin).await.body;
         assert_eq!(effective, json!({ "constrained": true, "allowed_values": [],
-            "policies": [org["id"], python["id"]] }));
+            "policies": [org["id"], python["id"]], "constraints": unconstrained() }));
         // Deleting the repository's policy clears the org-wide policy's warning.
         let deleted = app.delete(&format!("{POLICIES}/{}", python["id"]), &app.admin).await;
         assert_eq!(deleted.status, StatusCode::NO_CONTENT);
@@ -128,7 +130,8 @@ backend_tests! {
     async fn the_effective_policy_of_an_unconstrained_repository_allows_everything(app) {
         app.octo_org().await;
         let none = app.get(&effective_path("repo-a"), &app.admin).await;
-        assert_eq!(none.body, json!({ "constrained": false, "allowed_values": [], "policies": [] }));
+        assert_eq!(none.body, json!({ "constrained": false, "allowed_values": [], "policies": [],
+            "constraints": unconstrained() }));
         app.create_policy("octo-org", json!({ "name": "Trial", "target": "all_repositories",
             "enforcement": "report",
             "constraints": { "base_images": { "allowed_values": ["node:*"] } } })).await;

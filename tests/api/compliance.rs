@@ -59,7 +59,7 @@ fn listed(codespace: &Value, policies: &[&Value]) -> Value {
     json!({
         "id": codespace["id"], "repository": codespace["repository"], "user": codespace["user"],
         "billable_owner": codespace["billable_owner"], "image": codespace["image"],
-        "image_source": codespace["image_source"],
+        "image_source": codespace["image_source"], "constraint": "base_images",
         "refused_by": policies.iter().map(|p| p["id"].clone()).collect::<Vec<_>>(),
     })
 }

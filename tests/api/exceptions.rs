@@ -180,7 +180,9 @@ clocked_tests! {
         let excepted = evaluate(&app, json!({ "repository": "repo-a", "image": "node:18", "user": "Mona" })).await;
         assert_eq!(excepted.body, json!({ "allowed": true, "exception": named, "policies": [
             { "id": policy, "name": "Org-wide images", "enforcement": "enforce", "allowed": false, "matched_value": null },
-        ] }), "each policy's own verdict, and the exception over them");
+        ], "constraints": { "machine_types": null, "max_codespaces_per_user": null,
+            "max_idle_timeout_minutes": null, "max_retention_period_days": null,
+            "port_visibility": null } }), "each policy's own verdict, and the exception over them");
         for body in [json!({ "repository": "repo-a", "image": "node:18" }),
             json!({ "repository": "repo-a", "image": "node:18", "user": "octocat" }),
             json!({ "repository": "repo-b", "image": "node:18", "user": "mona" })] {

@@ -336,6 +336,13 @@ impl TestApp {
     }
 }
 
+/// Evaluate's (and the effective policy's) `constraints` when no policy sets any.
+pub fn unconstrained() -> Value {
+    json!({ "machine_types": null, "max_codespaces_per_user": null,
+        "max_idle_timeout_minutes": null, "max_retention_period_days": null,
+        "port_visibility": null })
+}
+
 /// The contract's refusal message for `image`.
 pub fn refusal(image: &str) -> String {
     format!(

@@ -11,6 +11,7 @@ mod codespaces;
 mod compliance;
 mod constraints;
 mod constraints_creation;
+mod constraints_views;
 mod decisions;
 mod exceptions;
 mod exceptions_admin;

@@ -2,7 +2,7 @@ use axum::http::{Method, StatusCode};
 use serde_json::{json, Value};
 
 use crate::backend_tests;
-use crate::helpers::{refusal, TestApp};
+use crate::helpers::{refusal, unconstrained, TestApp};
 
 const POLICIES: &str = "/orgs/octo-org/codespaces/policies";
 const EVALUATE: &str = "/orgs/octo-org/codespaces/policies/evaluate";
@@ -306,7 +306,7 @@ backend_tests! {
     async fn evaluate_with_no_policy_allows_everything(app) {
         app.octo_org().await;
         let verdict = evaluate(&app, "repo-a", "anything/at-all:1").await;
-        assert_eq!(verdict, json!({ "allowed": true, "policies": [] }));
+        assert_eq!(verdict, json!({ "allowed": true, "policies": [], "constraints": unconstrained() }));
     }
 
     async fn evaluate_explains_each_applicable_policy(app) {
@@ -321,7 +321,7 @@ backend_tests! {
         assert_eq!(verdict, json!({ "allowed": true, "policies": [
             { "id": org_wide["id"], "name": "Org-wide images", "enforcement": "enforce", "allowed": true, "matched_value": "node:*" },
             { "id": scoped["id"], "name": "Repo A", "enforcement": "enforce", "allowed": true, "matched_value": "node:18" },
-        ] }));
+        ], "constraints": unconstrained() }));
 
         // Listed only by the repository-scoped policy: the org-wide one still refuses it.
         let verdict = evaluate(&app, "repo-a", "ruby:3").await;
@@ -375,7 +375,7 @@ backend_tests! {
             "name": "Empty", "target": "all_repositories", "constraints": {}
         })).await;
         assert_eq!(policy["constraints"], json!({}));
-        assert_eq!(evaluate(&app, "repo-a", "node:18").await, json!({ "allowed": true, "policies": [] }));
+        assert_eq!(evaluate(&app, "repo-a", "node:18").await, json!({ "allowed": true, "policies": [], "constraints": unconstrained() }));
     }
 
     async fn policy_lists_are_paginated(app) {

@@ -39,7 +39,7 @@ backend_tests! {
             json!({ "repository": "repo-a", "image": "node:18" })).await;
         assert_eq!(evaluated.body, json!({ "allowed": true, "policies": [
             { "id": report["id"], "name": "Trial", "enforcement": "report", "allowed": false, "matched_value": null },
-        ] }));
+        ], "constraints": crate::helpers::unconstrained() }));
         let service = app.service_token().await;
         let body = json!({ "repository": "octo-org/repo-a", "user": "mona", "devcontainer": { "image": "node:18" } });
         let created = app.create_codespace(&service, body.clone()).await;

@@ -176,6 +176,11 @@ impl CombinedLimits {
         })
     }
 
+    /// The policies with `port_visibility`, by ascending id.
+    pub fn port_policies(&self) -> Vec<&PolicyRef> {
+        self.port_lists.iter().map(|(policy, _)| policy).collect()
+    }
+
     /// The visibilities a port may have, in the order private, org, public.
     pub fn allowed_port_visibilities(&self) -> Vec<PortVisibility> {
         PortVisibility::ALL

@@ -19,7 +19,7 @@ use crate::devcontainer::Sources;
 use crate::error::{ApiError, ErrorBody};
 use crate::names::Name;
 use crate::policy::Judgement;
-use crate::provisioning::{judgement, plan_judged};
+use crate::provisioning::{judgement, over_codespace_limit, plan_judged};
 use crate::routes::exceptions::AppliedExceptionResponse;
 use crate::routes::policies::PolicyVerdictResponse;
 use crate::routes::{repo_in, ApiJson};
@@ -85,6 +85,16 @@ pub struct PreflightResponse<'a> {
     registries: Vec<RegistryResponse>,
     /// The creation log the codespace would get.
     creation_log: Vec<String>,
+    /// The machine type it would run on; absent on `refuse`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    machine: Option<String>,
+    /// Its idle timeout, retention and notice as creation would set them; absent on `refuse`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    idle_timeout_minutes: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    idle_timeout_notice: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    retention_period_minutes: Option<u32>,
 }
 
 /// Would a codespace of this repository be created as configured? Creates and records
@@ -155,8 +165,22 @@ pub async fn preflight(
         Vec::new()
     };
     let image_source = input.source.as_str();
-    let answer = match plan_judged(&input, &set, judgement) {
+    let mut planned = plan_judged(&input, &set, judgement);
+    // A named user already at `max_codespaces_per_user` would be refused, as creation counts.
+    if let (Ok(build), Some(user)) = (&planned, &input.user) {
+        if let Some(limit) = &build.per_user_limit {
+            let held = state.store.count_user_codespaces(org.id, user).await?;
+            if held >= i64::from(limit.value) {
+                planned = Err(over_codespace_limit(build, limit));
+            }
+        }
+    }
+    let answer = match planned {
         Ok(build) => PreflightResponse {
+            machine: Some(build.machine),
+            idle_timeout_minutes: Some(build.limits.idle_timeout_minutes),
+            idle_timeout_notice: build.limits.idle_timeout_notice,
+            retention_period_minutes: Some(build.limits.retention_period_minutes),
             outcome: if build.recovery_mode {
                 PreflightOutcome::Recovery
             } else {
@@ -179,6 +203,10 @@ pub async fn preflight(
             policies,
             registries,
             creation_log: refused.log,
+            machine: None,
+            idle_timeout_minutes: None,
+            idle_timeout_notice: None,
+            retention_period_minutes: None,
         },
     };
     Ok(axum::response::IntoResponse::into_response(Json(answer)))

@@ -3,6 +3,7 @@
 use serde::{Serialize, Serializer};
 use utoipa::ToSchema;
 
+use super::limits::LimitsResponse;
 use crate::policy::{refusal_message, Decision, Enforcement, ImageRef, MatchedValue};
 use crate::routes::exceptions::AppliedExceptionResponse;
 
@@ -18,6 +19,23 @@ pub struct EvaluateResponse<'a> {
     /// none does.
     #[serde(skip_serializing_if = "Option::is_none")]
     exception: Option<AppliedExceptionResponse>,
+    /// The machine type asked about; absent when none was.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    machine: Option<MachineVerdict>,
+    /// What the applicable enforcing policies allow together beside base images.
+    constraints: LimitsResponse,
+}
+
+/// Whether the policies allow a machine type for the repository.
+#[derive(Serialize, ToSchema)]
+pub struct MachineVerdict {
+    pub name: String,
+    pub allowed: bool,
+    /// The enforcing policies whose `machine_types` do not list it, ascending.
+    pub refused_by: Vec<i64>,
+    /// The message creation would answer; absent when allowed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -34,12 +52,27 @@ pub struct PolicyVerdictResponse<'a> {
 }
 
 impl<'a> EvaluateResponse<'a> {
-    pub fn new(decision: &Decision<'a>, image: &ImageRef) -> Self {
+    /// `allowed` needs the image and, when asked about, the machine; the message is the
+    /// image's refusal first, as creation answers.
+    pub fn new(
+        decision: &Decision<'a>,
+        image: &ImageRef,
+        machine: Option<MachineVerdict>,
+        constraints: LimitsResponse,
+    ) -> Self {
+        let machine_message = machine.as_ref().and_then(|m| m.message.clone());
+        let message = if decision.allowed {
+            machine_message
+        } else {
+            Some(refusal_message(image.as_str()))
+        };
         EvaluateResponse {
-            allowed: decision.allowed,
-            message: (!decision.allowed).then(|| refusal_message(image.as_str())),
+            allowed: message.is_none(),
+            message,
             policies: PolicyVerdictResponse::all(decision),
             exception: decision.exception.map(AppliedExceptionResponse::from),
+            machine,
+            constraints,
         }
     }
 }
@@ -100,7 +133,11 @@ mod tests {
     fn answer(set: &CompiledPolicySet, image: &str) -> serde_json::Value {
         let image = ImageRef::parse(image).unwrap();
         let decision = set.decide("octo/app", &image);
-        serde_json::to_value(EvaluateResponse::new(&decision, &image)).unwrap()
+        let limits = LimitsResponse::new(
+            &set.limits("octo/app"),
+            &crate::machines::MachineCatalog::github_linux(),
+        );
+        serde_json::to_value(EvaluateResponse::new(&decision, &image, None, limits)).unwrap()
     }
 
     #[test]
@@ -115,6 +152,7 @@ mod tests {
                     {"id": 1, "name": "Approved \"images\"", "enforcement": "enforce", "allowed": true, "matched_value": "ghcr.io/octo/*"},
                     {"id": 2, "name": "Nothing", "enforcement": "enforce", "allowed": false, "matched_value": null},
                 ],
+                "constraints": unconstrained(),
             })
         );
     }
@@ -124,7 +162,13 @@ mod tests {
         let set = CompiledPolicySet::compile(vec![]);
         assert_eq!(
             answer(&set, "node:18"),
-            json!({ "allowed": true, "policies": [] })
+            json!({ "allowed": true, "policies": [], "constraints": unconstrained() })
         );
+    }
+
+    fn unconstrained() -> serde_json::Value {
+        json!({ "machine_types": null, "max_codespaces_per_user": null,
+            "max_idle_timeout_minutes": null, "max_retention_period_days": null,
+            "port_visibility": null })
     }
 }

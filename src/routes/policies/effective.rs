@@ -6,6 +6,7 @@ use axum::Json;
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use super::limits::LimitsResponse;
 use crate::auth::{authorize_org, Caller, OrgAccess};
 use crate::error::{ApiError, ErrorBody};
 use crate::names::Name;
@@ -22,6 +23,9 @@ pub struct EffectivePolicy {
     /// The ids of those policies, ascending (report-only policies refuse nothing and take
     /// no part).
     policies: Vec<i64>,
+    /// Every other constraint as the applicable enforcing policies combine it: the machine
+    /// types they all allow, the smallest limits, the port visibilities they all allow.
+    constraints: LimitsResponse,
 }
 
 /// The intersection of the enforcing policies that apply to the repository.
@@ -46,9 +50,11 @@ pub async fn effective_policy(
     // The compiled set creation keeps warm: no policy is read again for this.
     let set = state.store.policy_set(org.id).await?;
     let effective = set.effective(&repo.name.to_ascii_lowercase());
+    let limits = set.limits(&repo.name.to_ascii_lowercase());
     Ok(Json(EffectivePolicy {
         constrained: effective.constrained,
         allowed_values: effective.allowed.values(),
         policies: effective.policies,
+        constraints: LimitsResponse::new(&limits, &state.config.machine_catalog),
     }))
 }

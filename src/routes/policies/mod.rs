@@ -2,7 +2,9 @@
 
 mod answer;
 pub(crate) mod effective;
+pub(crate) mod evaluate;
 mod input;
+mod limits;
 pub(crate) mod preview;
 pub(crate) mod revisions;
 mod warnings;
@@ -13,16 +15,16 @@ use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use utoipa::ToSchema;
 
 pub use answer::{EvaluateResponse, PolicyVerdictResponse};
 pub use input::{Constraints, CreatePolicy, KnownMachines, Target, UpdatePolicy};
+pub use limits::LimitsResponse;
 
 use crate::auth::{authorize_org, Caller, OrgAccess};
 use crate::error::{ApiError, ErrorBody};
-use crate::names::Name;
-use crate::policy::{Enforcement, ImageRef, Warning};
+use crate::policy::{Enforcement, Warning};
 use crate::routes::{timestamp, ApiJson, Pagination};
 use crate::state::AppState;
 use crate::store::{Policy, StoreError};
@@ -74,21 +76,6 @@ impl PolicyResponse {
 pub struct PolicyList {
     total_count: i64,
     policies: Vec<PolicyResponse>,
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct EvaluateRequest {
-    /// A repository of the org.
-    #[schema(pattern = "^[A-Za-z0-9._-]{1,100}$", min_length = 1, max_length = 100)]
-    repository: String,
-    /// The image reference to judge, as written in a dev container configuration.
-    image: String,
-    /// The codespace's user: exceptions for that user apply too. Without it, only the
-    /// exceptions for every user do.
-    #[serde(default)]
-    #[schema(pattern = "^[A-Za-z0-9._-]{1,100}$", min_length = 1, max_length = 100)]
-    user: Option<String>,
 }
 
 /// A policy answer: the policy with its warnings (judged with the org's other policies as
@@ -281,52 +268,4 @@ pub async fn delete_policy(
         )
         .await?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-/// Dry run: would the org's policies (and its live exceptions) allow this image in this
-/// repository? Creates nothing.
-#[utoipa::path(post, path = "/orgs/{org}/codespaces/policies/evaluate", tag = "policies",
-    params(("org" = String, Path)), request_body = EvaluateRequest,
-    responses((status = 200, body = EvaluateResponse), (status = 400, body = ErrorBody),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody),
-        (status = 503, description = "The policy store cannot be reached", body = ErrorBody)))]
-pub async fn evaluate(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(org): Path<String>,
-    ApiJson(request): ApiJson<EvaluateRequest>,
-) -> Result<Response, ApiError> {
-    let org = authorize_org(&state, &caller, &org, OrgAccess::Manage).await?;
-    let repo_name = Name::parse(&request.repository)
-        .map_err(|e| ApiError::invalid("Evaluation", "repository", e.to_string()))?;
-    let image = ImageRef::parse(&request.image).map_err(|e| {
-        ApiError::invalid(
-            "Evaluation",
-            "image",
-            format!("is not a valid image reference: {e}"),
-        )
-    })?;
-    let user = match &request.user {
-        Some(raw) => Some(
-            Name::parse(raw).map_err(|e| ApiError::invalid("Evaluation", "user", e.to_string()))?,
-        ),
-        None => None,
-    };
-    let repo = state
-        .store
-        .find_repo(org.id, &repo_name)
-        .await?
-        .ok_or_else(|| {
-            ApiError::invalid(
-                "Evaluation",
-                "repository",
-                "is not a repository of this organization",
-            )
-        })?;
-    let set = state.store.policy_set(org.id).await?;
-    let repo_key = repo.name.to_ascii_lowercase();
-    let user = user.as_ref().map(Name::as_str);
-    let decision = set.decide_for(&repo_key, user, &image, state.clock.now());
-    Ok(Json(EvaluateResponse::new(&decision, &image)).into_response())
 }

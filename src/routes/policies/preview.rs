@@ -57,6 +57,9 @@ pub struct PreviewCodespace {
     repository: String,
     user: String,
     image: String,
+    /// What the change would make the policies refuse: `base_images` (its image, on a full
+    /// rebuild) or `machine_types` (its machine, at its next start).
+    constraint: &'static str,
     refused_by: Vec<i64>,
 }
 
@@ -218,12 +221,13 @@ fn answer(org: &Org, found: preview::Preview) -> PreviewResponse {
                 .codespaces_newly_refused
                 .items
                 .into_iter()
-                .map(|(codespace, refused_by)| PreviewCodespace {
+                .map(|(codespace, refusal)| PreviewCodespace {
                     id: codespace.id,
                     repository: format!("{}/{}", org.login, codespace.repo_name),
                     user: codespace.user,
                     image: codespace.image,
-                    refused_by,
+                    constraint: refusal.constraint,
+                    refused_by: refusal.refused_by,
                 })
                 .collect(),
         },

@@ -15,11 +15,11 @@ impl OrgWarnings {
     /// Reads every policy of the org and judges them together.
     pub async fn read(state: &AppState, org_id: i64) -> Result<Self, ApiError> {
         let policies = state.store.all_policies(org_id).await?;
-        Self::of(&policies)
+        Self::of(&policies, &state.config.machine_catalog.names())
     }
 
-    /// Judges `policies`, all of one org, together.
-    pub fn of(policies: &[Policy]) -> Result<Self, ApiError> {
+    /// Judges `policies`, all of one org, together; `machines` are the catalog's names.
+    pub fn of(policies: &[Policy], machines: &[&str]) -> Result<Self, ApiError> {
         let rules = policy_rules(policies).map_err(ApiError::Internal)?;
         // Messages name repositories as their policies write them.
         let names: BTreeMap<String, String> = policies
@@ -27,7 +27,7 @@ impl OrgWarnings {
             .flat_map(|p| &p.repositories)
             .map(|name| (name.to_ascii_lowercase(), name.clone()))
             .collect();
-        Ok(Self(policy::warnings(&rules, &names)))
+        Ok(Self(policy::warnings(&rules, &names, machines)))
     }
 
     /// The warnings of policy `id` (empty when none).

@@ -16,7 +16,7 @@ macro_rules! impl_part {
 
         /// The columns judging needs, in the index's order.
         const IMAGE_SELECT: &str = "SELECT c.id, r.name AS repo_name, c.user_login, \
-            c.billable_owner, c.image, c.image_source, c.created_at \
+            c.billable_owner, c.image, c.image_source, c.machine, c.created_at \
             FROM codespaces c JOIN repos r ON r.id = c.repo_id";
 
         #[async_trait]
