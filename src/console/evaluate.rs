@@ -66,6 +66,8 @@ async fn draw(
     status: StatusCode,
 ) -> Result<Response, PageError> {
     let repos = console.repositories(session, org).await?;
+    let machines = console.machines(session).await?;
+    let machine = fields.text("machine");
     let errors = match &answer {
         Some(body) if !status.is_success() => FieldErrors::of_answer(body),
         _ => FieldErrors::default(),
@@ -94,6 +96,14 @@ async fn draw(
                 input #user type="text" name="user" value=(fields.text("user"));
                 (messages("user", &errors))
             }
+            div.field {
+                label for="machine" { "Machine type (optional)" }
+                select #machine name="machine" {
+                    option value="" { "None" }
+                    @for (name, label) in &machines { option value=(name) selected[*name == machine] { (label) } }
+                }
+                (messages("machine", &errors))
+            }
             div.actions { button.primary type="submit" { "Test image" } }
         }
         @if let Some(body) = answer.as_ref().filter(|_| status.is_success()) { (verdict(body)) }
@@ -117,6 +127,9 @@ fn verdict(body: &Value) -> Markup {
             h2 { "Result" }
             @if allowed { (notice("ok", html! { strong { "Allowed." } })) }
             @else { (notice("error", html! { strong { "Refused. " } (body["message"].as_str().unwrap_or_default()) })) }
+            @if let Some(message) = body["machine"]["message"].as_str() { p { strong { "Machine type refused: " } (message) } }
+            @else if let Some(name) = body["machine"]["name"].as_str() { p { "Machine type " code { (name) } " is allowed." } }
+            (limits(&body["constraints"]))
             @if !body["exception"].is_null() {
                 p { "Allowed by exception " (body["exception"]["id"].to_string()) "." }
             }
@@ -135,6 +148,59 @@ fn verdict(body: &Value) -> Markup {
                             }
                         }
                     }
+                }
+            }
+        }
+    }
+}
+
+/// What the enforcing policies allow together beside base images.
+fn limits(constraints: &Value) -> Markup {
+    let listed = |key: &str| {
+        let values: Vec<String> = constraints[key]["allowed_values"]
+            .as_array()
+            .map(|v| {
+                v.iter()
+                    .map(|x| x.as_str().unwrap_or_default().to_string())
+                    .collect()
+            })
+            .unwrap_or_default();
+        (!constraints[key].is_null()).then(|| {
+            if values.is_empty() {
+                "none".to_string()
+            } else {
+                values.join(", ")
+            }
+        })
+    };
+    let rows = [
+        ("Machine types", listed("machine_types")),
+        (
+            "Maximum codespaces per user",
+            constraints["max_codespaces_per_user"]["value"]
+                .as_i64()
+                .map(|v| v.to_string()),
+        ),
+        (
+            "Maximum idle timeout (minutes)",
+            constraints["max_idle_timeout_minutes"]["value"]
+                .as_i64()
+                .map(|v| v.to_string()),
+        ),
+        (
+            "Retention period (days)",
+            constraints["max_retention_period_days"]["value"]
+                .as_i64()
+                .map(|v| v.to_string()),
+        ),
+        ("Port visibility", listed("port_visibility")),
+    ];
+    html! {
+        @if rows.iter().any(|(_, v)| v.is_some()) {
+            h3 { "Other constraints in force for this repository" }
+            dl.limits {
+                @for (label, value) in &rows {
+                    @if let Some(value) = value { dt { (label) } dd { (value) } }
                 }
             }
         }

@@ -8,7 +8,7 @@ use crate::client::{api_policies, Client};
 
 const NEW: &str = "/ui/orgs/octo-org/codespaces/policies/new";
 
-fn policy_fields<'a>(csrf: &'a str) -> Vec<(&'a str, &'a str)> {
+fn policy_fields(csrf: &str) -> Vec<(&str, &str)> {
     let mut fields = vec![
         ("name", "Approved images"),
         ("target", "all_repositories"),
