@@ -72,6 +72,7 @@ def start(binary, directory):
 def main(selected):
     from playwright.sync_api import sync_playwright
 
+    import console_env
     import test_console
 
     tests = [(name, fn) for name, fn in vars(test_console).items()
@@ -86,7 +87,7 @@ def main(selected):
         try:
             with sync_playwright() as playwright:
                 browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-                env = test_console.Env(base, ADMIN, browser, shots)
+                env = console_env.Env(base, ADMIN, browser, shots)
                 for name, test in tests:
                     started = time.monotonic()
                     try:
