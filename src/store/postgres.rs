@@ -89,4 +89,7 @@ impl PgStore {
     /// Orders the creations of one user's org-billed codespaces, to the transaction's end,
     /// so that two racing for the last one allowed count each other.
     const USER_LOCK: &'static str = "SELECT pg_advisory_xact_lock($1)";
+    /// A creation's one INSERT can count the user's codespaces under that lock itself
+    /// (`codespaces_held_locked`, migration 0015), so that it needs no transaction.
+    const COUNT_IN_STATEMENT: bool = true;
 }

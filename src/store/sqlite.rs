@@ -66,4 +66,6 @@ impl SqliteStore {
     const DECISION_IN_STATEMENT: bool = false;
     /// None needed: a writing transaction holds the database's write lock from its start.
     const USER_LOCK: &'static str = "";
+    /// It counts in the writing transaction instead (`over_user_limit`).
+    const COUNT_IN_STATEMENT: bool = false;
 }

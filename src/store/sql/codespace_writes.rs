@@ -23,7 +23,7 @@ macro_rules! impl_part {
                 new: &NewCodespace,
                 build: &CodespaceBuild,
                 now: chrono::DateTime<Utc>,
-                version: i64,
+                (version, counted): (i64, bool),
             ) -> StoreResult<bool>
             where
                 E: sqlx::Executor<'e, Database = <$conn as sqlx::Connection>::Database>,
@@ -36,30 +36,13 @@ macro_rules! impl_part {
                     <<$conn as sqlx::Connection>::Database as sqlx::Database>::Arguments::default();
                 let text = new.id.len() + new.user.len() + build.billable_owner.len()
                     + build.image.len() + log.len() + registries.len();
-                sqlx::Arguments::reserve(&mut arguments, 27, text + 320);
+                sqlx::Arguments::reserve(&mut arguments, 29, text + 320);
                 let decision = build.decision.as_ref().filter(|_| Self::DECISION_IN_STATEMENT);
-                let sql = if decision.is_some() {
-                    "WITH org AS (SELECT id FROM orgs WHERE id = $2 AND policy_version = $11), \
-                     cs AS (INSERT INTO codespaces (id, org_id, repo_id, user_login, billable_owner, \
-                     image, image_source, recovery_mode, creation_log, created_at, updated_at, \
-                     registries, user_key, billed_to_org, machine, idle_timeout_minutes, \
-                     idle_timeout_requested, idle_timeout_notice, retention_period_minutes) \
-                     SELECT $1, org.id, $3, $4, $5, $6, $7, $8, $9, $10, $10, $12, \
-                     $13, $14, $15, $16, $17, $18, $19 FROM org \
-                     RETURNING id, org_id) \
-                     INSERT INTO decisions (org_id, at, repository, user_login, image, image_source, \
-                     outcome, refused_by, reported_by, codespace_id, repo_key, exception_id) \
-                     SELECT cs.org_id, $10, $20, $4, $21, $22, $23, $24, $25, cs.id, $26, $27 FROM cs"
-                } else {
-                    "WITH org AS (SELECT id FROM orgs WHERE id = $2 AND policy_version = $11) \
-                     INSERT INTO codespaces (id, org_id, repo_id, user_login, billable_owner, \
-                     image, image_source, recovery_mode, creation_log, created_at, updated_at, \
-                     registries, user_key, billed_to_org, machine, idle_timeout_minutes, \
-                     idle_timeout_requested, idle_timeout_notice, retention_period_minutes) \
-                     SELECT $1, org.id, $3, $4, $5, $6, $7, $8, $9, $10, $10, $12, \
-                     $13, $14, $15, $16, $17, $18, $19 FROM org"
-                };
-                let mut query = sqlx::query_with(sql, arguments)
+                // `counted`: the user's codespaces are counted under their lock in this very
+                // statement (`COUNT_IN_STATEMENT`), and none is written at the limit.
+                let limit = build.per_user_limit.as_ref().filter(|_| counted);
+                let sql = insert_statement(decision.is_some(), limit.is_some());
+                let mut query = sqlx::query_with(&sql, arguments)
                     .bind(&new.id)
                 .bind(new.org_id)
                 .bind(new.repo_id)
@@ -79,6 +62,11 @@ macro_rules! impl_part {
                 .bind(build.limits.idle_timeout_requested.map(i64::from))
                 .bind(&build.limits.idle_timeout_notice)
                 .bind(i64::from(build.limits.retention_period_minutes));
+                if let Some(limit) = limit {
+                    query = query
+                        .bind(user_lock_key(new.org_id, &new.user.to_ascii_lowercase()))
+                        .bind(i64::from(limit.value));
+                }
                 if let Some(note) = decision {
                     query = query
                         .bind(&new.repository)
@@ -97,10 +85,10 @@ macro_rules! impl_part {
 
         impl $store {
             /// Whether `insert_codespace` alone writes everything `build` needs: no decision
-            /// beside it and no codespaces to count first.
+            /// beside it and no codespaces to count first, or the backend's statement does both.
             fn one_statement(build: &CodespaceBuild) -> bool {
                 (build.decision.is_none() || Self::DECISION_IN_STATEMENT)
-                    && build.per_user_limit.is_none()
+                    && (build.per_user_limit.is_none() || Self::COUNT_IN_STATEMENT)
             }
 
             /// Counts the user's org-billed codespaces against `build.per_user_limit`, in the
@@ -179,6 +167,38 @@ macro_rules! impl_part {
                 .await?;
                 Ok(())
             }
+        }
+
+        /// The creation's INSERT: with its decision in the same statement (PostgreSQL), and
+        /// with the user's codespaces counted under their lock (`$20`, `$21`) when a limit
+        /// applies; the decision's parameters follow.
+        fn insert_statement(with_decision: bool, with_limit: bool) -> String {
+            let limit = if with_limit {
+                " AND codespaces_held_locked($2, $13, $20) < $21"
+            } else {
+                ""
+            };
+            let first = if with_limit { 22 } else { 20 };
+            let insert = "INSERT INTO codespaces (id, org_id, repo_id, user_login, billable_owner, \
+                 image, image_source, recovery_mode, creation_log, created_at, updated_at, \
+                 registries, user_key, billed_to_org, machine, idle_timeout_minutes, \
+                 idle_timeout_requested, idle_timeout_notice, retention_period_minutes) \
+                 SELECT $1, org.id, $3, $4, $5, $6, $7, $8, $9, $10, $10, $12, \
+                 $13, $14, $15, $16, $17, $18, $19 FROM org";
+            let org = format!(
+                "WITH org AS (SELECT id FROM orgs WHERE id = $2 AND policy_version = $11{limit})"
+            );
+            if !with_decision {
+                return format!("{org} {insert}");
+            }
+            let p = |k: usize| format!("${}", first + k);
+            format!(
+                "{org}, cs AS ({insert} RETURNING id, org_id) \
+                 INSERT INTO decisions (org_id, at, repository, user_login, image, image_source, \
+                 outcome, refused_by, reported_by, codespace_id, repo_key, exception_id) \
+                 SELECT cs.org_id, $10, {}, $4, {}, {}, {}, {}, {}, cs.id, {}, {} FROM cs",
+                p(0), p(1), p(2), p(3), p(4), p(5), p(6), p(7)
+            )
         }
 
         /// The codespace as written, without reading it back.

@@ -22,15 +22,17 @@ macro_rules! impl_part {
             ) -> StoreResult<Result<Codespace, Refused>> {
                 // Fast path: judge by the newest compiled set, and write only if the org's
                 // policy version is still that set's, checked in the very statement that
-                // inserts (with its decision, on PostgreSQL). One round trip, no transaction
-                // to hold, unless an idempotent answer or (SQLite) a decision must commit with
-                // the codespace.
+                // inserts (with its decision, and the user's count under a per-user limit, on
+                // PostgreSQL). One round trip, no transaction to hold, unless an idempotent
+                // answer or (SQLite) a decision or a count must commit with the codespace. A
+                // statement that wrote nothing (the version moved, or the user is at the limit)
+                // goes the slow way, which tells the two apart.
                 if let Some((version, set)) = self.cache.latest(new.org_id) {
                     match plan(&set) {
                         Ok(build) if answer.is_none() && Self::one_statement(&build) => {
                             let now = Utc::now();
                             let written =
-                                Self::insert_codespace(&self.pool, &new, &build, now, version)
+                                Self::insert_codespace(&self.pool, &new, &build, now, (version, true))
                                     .await?;
                             if written {
                                 return Ok(Ok(codespace_from(new, build, now)));
@@ -45,7 +47,7 @@ macro_rules! impl_part {
                                     .await?;
                                 return Ok(Err(refused));
                             }
-                            if Self::insert_codespace(&mut *tx, &new, &build, now, version).await? {
+                            if Self::insert_codespace(&mut *tx, &new, &build, now, (version, false)).await? {
                                 Self::decision_beside(&mut tx, &new, &build, now).await?;
                                 let codespace = codespace_from(new, build, now);
                                 if let Some(answer) = &answer {
@@ -93,7 +95,7 @@ macro_rules! impl_part {
                     return Ok(Err(refused));
                 }
                 let now = Utc::now();
-                if !Self::insert_codespace(&mut *tx, &new, &build, now, version).await? {
+                if !Self::insert_codespace(&mut *tx, &new, &build, now, (version, false)).await? {
                     return Err(StoreError::Internal("the locked policy version moved".into()));
                 }
                 Self::decision_beside(&mut tx, &new, &build, now).await?;
