@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 pub use combined::{Applicable, Capped, CombinedLimits, Limit, PolicyRef};
-pub use input::{AllowedInput, ConstraintsInput, ValueInput};
+pub use input::{optional_whole_number, whole_number, AllowedInput, ConstraintsInput, ValueInput};
 pub use messages::{
     codespace_limit_message, machine_refusal_message, no_machine_message,
     port_visibility_refusal_message,

@@ -117,6 +117,11 @@ backend_tests! {
         let response = app.post(POLICIES, &app.admin, unknown).await;
         assert!(response.status.is_client_error(), "{:?}", response.body);
         assert!(response.body.to_string().contains("max_gpus"), "{}", response.body);
+        // A list in place of the object is refused, not read field by field.
+        let listed = json!({ "name": "Listed", "target": "all_repositories",
+            "constraints": [null, null] });
+        let response = app.post(POLICIES, &app.admin, listed).await;
+        assert!(response.status.is_client_error(), "{:?}", response.body);
         assert_eq!(policy_count(&app).await, 0);
     }
 

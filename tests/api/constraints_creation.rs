@@ -100,6 +100,12 @@ backend_tests! {
         }
         let listed = app.get("/orgs/octo-org/codespaces", &app.admin).await;
         assert_eq!(listed.body["total_count"], 0);
+        // A plain rebuild applies none of them, but checks them all the same.
+        let created = app.create_codespace(&service, request(json!({}))).await;
+        let rebuild = format!("/codespaces/{}/rebuild", created.body["id"].as_str().unwrap());
+        let plain = app.post(&rebuild, &service, json!({ "retention_period_minutes": 43_201 })).await;
+        assert_eq!(plain.status, StatusCode::UNPROCESSABLE_ENTITY, "{:?}", plain.body);
+        assert_eq!(plain.body["errors"][0]["field"], "retention_period_minutes");
     }
 
     async fn idle_timeout_and_retention_are_capped_silently_with_the_notice(app) {
@@ -116,9 +122,12 @@ backend_tests! {
             "Idle timeout for this codespace is set to 45 minutes in compliance with your organization's policy.");
         assert_eq!(created.body["retention_period_minutes"], 2 * 24 * 60);
         // A smaller choice of the user's own stands, and nothing is said.
-        let own = app.create_codespace(&service, request(json!({ "idle_timeout_minutes": 20 }))).await;
+        let own = app.create_codespace(&service, request(json!({ "idle_timeout_minutes": 20.0 }))).await;
+        assert_eq!(own.status, StatusCode::CREATED, "a whole number written as 20.0: {:?}", own.body);
         assert_eq!(own.body["idle_timeout_minutes"], 20);
         assert_eq!(own.body["idle_timeout_notice"], Value::Null);
+        let fraction = app.create_codespace(&service, request(json!({ "idle_timeout_minutes": 20.5 }))).await;
+        assert!(fraction.status.is_client_error(), "{:?}", fraction.body);
     }
 
     async fn a_user_at_max_codespaces_per_user_is_refused_and_others_are_not(app) {

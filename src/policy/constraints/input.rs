@@ -48,7 +48,40 @@ pub struct AllowedInput {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ValueInput {
+    #[serde(deserialize_with = "whole_number")]
     pub value: i64,
+}
+
+/// An integer as JSON Schema's `integer` takes it: `30` or `30.0`, never `30.5`.
+///
+/// # Errors
+///
+/// A value that is not a number, or has a fraction, or is out of `i64`'s range.
+pub fn whole_number<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<i64, D::Error> {
+    use serde::de::Error;
+    let number = serde_json::Number::deserialize(deserializer)?;
+    number
+        .as_i64()
+        .or_else(|| {
+            number
+                .as_f64()
+                .filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15)
+                .map(|f| f as i64)
+        })
+        .ok_or_else(|| D::Error::custom(format!("{number} is not a whole number")))
+}
+
+/// [`whole_number`] for an optional field (absent or `null`: `None`).
+///
+/// # Errors
+///
+/// As [`whole_number`].
+pub fn optional_whole_number<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<i64>, D::Error> {
+    #[derive(Deserialize)]
+    struct Whole(#[serde(deserialize_with = "whole_number")] i64);
+    Ok(Option::<Whole>::deserialize(deserializer)?.map(|Whole(n)| n))
 }
 
 impl ConstraintsInput {

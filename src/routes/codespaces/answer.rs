@@ -7,6 +7,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::{Deserialize, Serialize};
+
+use crate::policy::constraints::optional_whole_number;
 use utoipa::ToSchema;
 
 use crate::devcontainer::Sources;
@@ -46,12 +48,12 @@ pub struct CreateCodespace {
     #[schema(pattern = "^[A-Za-z0-9_-]{1,64}$")]
     pub machine: Option<String>,
     /// The user's idle timeout, 5 to 240 (default 30); a policy's smaller maximum wins.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "optional_whole_number")]
     #[schema(minimum = 5, maximum = 240)]
     pub idle_timeout_minutes: Option<i64>,
     /// How long the codespace is kept once stopped, 0 to 43200 (default 43200, 30 days);
     /// a policy's smaller maximum wins.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "optional_whole_number")]
     #[schema(minimum = 0, maximum = 43200)]
     pub retention_period_minutes: Option<i64>,
 }
@@ -102,12 +104,12 @@ pub struct RebuildCodespace {
     #[schema(pattern = "^[A-Za-z0-9_-]{1,64}$")]
     pub machine: Option<String>,
     /// The user's idle timeout, 5 to 240 (default 30); a policy's smaller maximum wins.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "optional_whole_number")]
     #[schema(minimum = 5, maximum = 240)]
     pub idle_timeout_minutes: Option<i64>,
     /// How long the codespace is kept once stopped, 0 to 43200 (default 43200, 30 days);
     /// a policy's smaller maximum wins.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "optional_whole_number")]
     #[schema(minimum = 0, maximum = 43200)]
     pub retention_period_minutes: Option<i64>,
 }

@@ -160,6 +160,8 @@ pub async fn rebuild_codespace(
     }
     let existing = state.store.get_codespace(&id).await?;
     if !request.full {
+        // Checked as a full rebuild checks them, though only a full rebuild applies them.
+        plan::choices(&state, request.requested(), Default::default())?;
         let line = format!(
             "Rebuilt from the cached image '{}'; organization policies apply on creation and full rebuilds.",
             existing.image

@@ -141,7 +141,7 @@ pub(super) fn configured_image(
 
 /// Checks the user's choices: a machine of the catalog, an idle timeout and a retention in
 /// their ranges; each a 422 naming its field.
-fn choices(
+pub(super) fn choices(
     state: &AppState,
     requested: Requested<'_>,
     host_requirements: HostRequirements,

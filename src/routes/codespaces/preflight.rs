@@ -8,6 +8,8 @@ use std::collections::BTreeMap;
 use axum::extract::{Path, State};
 use axum::Json;
 use serde::{Deserialize, Serialize};
+
+use crate::policy::constraints::optional_whole_number;
 use utoipa::ToSchema;
 
 use super::answer::{DevcontainerConfig, RegistryResponse, Requested};
@@ -45,10 +47,10 @@ pub struct PreflightRequest {
     #[serde(default)]
     #[schema(pattern = "^[A-Za-z0-9_-]{1,64}$")]
     machine: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "optional_whole_number")]
     #[schema(minimum = 5, maximum = 240)]
     idle_timeout_minutes: Option<i64>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "optional_whole_number")]
     #[schema(minimum = 0, maximum = 43200)]
     retention_period_minutes: Option<i64>,
 }

@@ -4,12 +4,11 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::constraints_body::{object_only, object_or_null, Constraints};
 use crate::error::FieldError;
 use crate::names::{is_label, Name};
-use crate::policy::constraints::{check_target, AllowedInput, ValueInput};
-use crate::policy::{
-    AllowedValue, ConstraintSet, ConstraintsInput, Enforcement, MAX_ALLOWED_VALUES,
-};
+use crate::policy::constraints::check_target;
+use crate::policy::{AllowedValue, ConstraintSet, Enforcement, MAX_ALLOWED_VALUES};
 use crate::store::{Policy, PolicyDraft, PolicyTarget};
 
 /// At most this many repositories in one policy.
@@ -42,69 +41,6 @@ impl From<PolicyTarget> for Target {
     }
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Constraints {
-    /// Absent: the policy does not constrain base images.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub base_images: Option<BaseImages>,
-    /// Catalog machine names (`GET /machines`); several policies allow their intersection.
-    /// Applied at creation and at every start.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub machine_types: Option<AllowedInput>,
-    /// 1 to 100 codespaces billed to the org, active and stopped; several policies: the
-    /// smallest. Only in an `all_repositories` policy. Applied at creation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub max_codespaces_per_user: Option<ValueInput>,
-    /// 5 to 240; several policies, and the user's own choice: the smallest. Applied at
-    /// creation and at every start.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub max_idle_timeout_minutes: Option<ValueInput>,
-    /// 0 to 30; several policies, and the user's own choice: the smallest. Applied at
-    /// creation only.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub max_retention_period_days: Option<ValueInput>,
-    /// Any of `private`, `org`, `public` (`private` is always allowed); several policies
-    /// allow their intersection. Applied at every start and every port change.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub port_visibility: Option<AllowedInput>,
-}
-
-impl Constraints {
-    /// The answer's shape of a stored policy's constraints.
-    pub fn of(base_images: Option<Vec<String>>, others: &ConstraintSet) -> Self {
-        let others = others.to_input();
-        Self {
-            base_images: base_images.map(|allowed_values| BaseImages { allowed_values }),
-            machine_types: others.machine_types,
-            max_codespaces_per_user: others.max_codespaces_per_user,
-            max_idle_timeout_minutes: others.max_idle_timeout_minutes,
-            max_retention_period_days: others.max_retention_period_days,
-            port_visibility: others.port_visibility,
-        }
-    }
-
-    /// The constraints beside base images, for their validation.
-    fn others(&self) -> ConstraintsInput {
-        ConstraintsInput {
-            machine_types: self.machine_types.clone(),
-            max_codespaces_per_user: self.max_codespaces_per_user.clone(),
-            max_idle_timeout_minutes: self.max_idle_timeout_minutes.clone(),
-            max_retention_period_days: self.max_retention_period_days.clone(),
-            port_visibility: self.port_visibility.clone(),
-        }
-    }
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct BaseImages {
-    /// Image references, each exact or a prefix ending in `*` (at most 1000 values of at
-    /// most 512 characters).
-    #[schema(max_items = 1000)]
-    pub allowed_values: Vec<String>,
-}
-
 /// `POST /orgs/{org}/codespaces/policies`.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -120,6 +56,7 @@ pub struct CreatePolicy {
     #[serde(default)]
     #[schema(max_items = 1000)]
     pub repositories: Option<Vec<String>>,
+    #[serde(deserialize_with = "object_only")]
     pub constraints: Constraints,
     /// `enforce` (the default) refuses what the policy does not allow; `report` only
     /// reports what it would refuse.
@@ -140,6 +77,7 @@ pub struct UpdatePolicy {
     pub target: Option<Target>,
     #[schema(max_items = 1000)]
     pub repositories: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "object_or_null")]
     pub constraints: Option<Constraints>,
     #[serde(default)]
     pub enforcement: Option<Enforcement>,

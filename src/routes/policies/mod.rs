@@ -1,6 +1,7 @@
 //! Codespaces policies of an org: CRUD for owners and site admins, and the dry-run evaluate.
 
 mod answer;
+mod constraints_body;
 pub(crate) mod effective;
 pub(crate) mod evaluate;
 mod input;
@@ -19,7 +20,8 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 pub use answer::{EvaluateResponse, PolicyVerdictResponse};
-pub use input::{Constraints, CreatePolicy, KnownMachines, Target, UpdatePolicy};
+pub use constraints_body::Constraints;
+pub use input::{CreatePolicy, KnownMachines, Target, UpdatePolicy};
 pub use limits::LimitsResponse;
 
 use crate::auth::{authorize_org, Caller, OrgAccess};
