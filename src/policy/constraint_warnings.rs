@@ -1,10 +1,12 @@
 //! Authoring warnings about the constraints beside base images: machine types that leave a
-//! repository no machine at all, and a retention of 0 days, which deletes a codespace as
-//! soon as it stops. Judged, like the base-image warnings, with report-only policies taken
-//! as they will be once enforced.
+//! repository no machine at all, a retention of 0 days (a codespace deleted as soon as it
+//! stops), and what a selected-repositories policy sets that the org-wide policies already
+//! forbid or undercut (`no_effect`). Judged, like the base-image warnings, with report-only
+//! policies taken as they will be once enforced.
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use super::constraints::{ConstraintSet, PortVisibility};
 use super::policy_set::{PolicyRules, Target};
 use super::warnings::{Warning, WarningCode};
 
@@ -25,6 +27,19 @@ pub(super) fn constraint_warnings(
                     .to_owned(),
                 value: None,
             });
+        }
+    }
+    let all_repositories: Vec<&PolicyRules> = policies
+        .iter()
+        .filter(|p| p.target == Target::AllRepositories)
+        .collect();
+    for policy in policies
+        .iter()
+        .filter(|p| p.target != Target::AllRepositories)
+    {
+        let warned = no_effect(policy, &all_repositories);
+        if !warned.is_empty() {
+            found.entry(policy.id).or_default().extend(warned);
         }
     }
     let listing: Vec<&PolicyRules> = policies
@@ -77,6 +92,73 @@ pub(super) fn constraint_warnings(
             });
         }
     }
+}
+
+/// Reads one limit of a policy's constraints.
+type LimitOf = fn(&ConstraintSet) -> Option<u32>;
+
+/// What a selected-repositories policy sets that can change nothing: machine types or port
+/// visibilities an org-wide policy does not allow, and limits no smaller than an org-wide one.
+fn no_effect(policy: &PolicyRules, org_wide: &[&PolicyRules]) -> Vec<Warning> {
+    let mut out = Vec::new();
+    let own = &policy.constraints;
+    for name in own.machine_types.iter().flatten() {
+        let refusing = org_wide.iter().find(|o| {
+            o.constraints
+                .machine_types
+                .as_ref()
+                .is_some_and(|list| !list.iter().any(|n| n.eq_ignore_ascii_case(name)))
+        });
+        if let Some(o) = refusing {
+            out.push(Warning {
+                code: WarningCode::NoEffect,
+                message: format!(
+                    "Specifying machine type '{name}' will have no effect because it is not allowed by the organization-wide policy '{}'.",
+                    o.name
+                ),
+                value: Some(name.clone()),
+            });
+        }
+    }
+    for visibility in own.port_visibility.iter().flatten() {
+        let refusing = org_wide.iter().find(|o| {
+            o.constraints.port_visibility.as_ref().is_some_and(|list| {
+                *visibility != PortVisibility::Private && !list.contains(visibility)
+            })
+        });
+        if let Some(o) = refusing {
+            out.push(Warning {
+                code: WarningCode::NoEffect,
+                message: format!(
+                    "Specifying port visibility '{visibility}' will have no effect because it is not allowed by the organization-wide policy '{}'.",
+                    o.name
+                ),
+                value: Some(visibility.as_str().to_owned()),
+            });
+        }
+    }
+    let limits: [(&str, LimitOf); 2] = [
+        ("max_idle_timeout_minutes", |c| c.max_idle_timeout_minutes),
+        ("max_retention_period_days", |c| c.max_retention_period_days),
+    ];
+    for (field, get) in limits {
+        let Some(value) = get(own) else { continue };
+        let lower = org_wide
+            .iter()
+            .filter_map(|o| get(&o.constraints).map(|v| (v, *o)))
+            .min_by_key(|(v, o)| (*v, o.id));
+        if let Some((smaller, o)) = lower.filter(|(v, _)| *v <= value) {
+            out.push(Warning {
+                code: WarningCode::NoEffect,
+                message: format!(
+                    "{field} {value} will have no effect because the organization-wide policy '{}' already sets {smaller}.",
+                    o.name
+                ),
+                value: None,
+            });
+        }
+    }
+    out
 }
 
 /// Whether no catalog machine is listed by every one of `policies`.
@@ -144,9 +226,13 @@ mod tests {
             policy(3, Some(&["repo-b"]), machines(&["basicLinux32gb"])),
         ]);
         assert_eq!(codes(&found, 1), []);
-        assert_eq!(codes(&found, 2), [WarningCode::EmptyMachineTypes]);
+        // premiumLinux is one the org-wide policy never allows, and nothing is left.
+        assert_eq!(
+            codes(&found, 2),
+            [WarningCode::NoEffect, WarningCode::EmptyMachineTypes]
+        );
         assert_eq!(codes(&found, 3), []);
-        assert!(found[&2][0].message.contains("'Repo-A'"), "{:?}", found[&2]);
+        assert!(found[&2][1].message.contains("'Repo-A'"), "{:?}", found[&2]);
         let org_wide = judge(&[
             policy(1, None, machines(&["basicLinux32gb"])),
             policy(4, None, machines(&["PREMIUMLINUX"])),
@@ -161,6 +247,41 @@ mod tests {
             policy(2, Some(&["repo-a"]), machines(&["premiumlinux"])),
         ]);
         assert!(shared.is_empty(), "{shared:?}");
+    }
+
+    #[test]
+    fn a_selected_policy_setting_what_the_org_wide_ones_forbid_or_undercut_has_no_effect() {
+        let org = ConstraintSet {
+            machine_types: Some(vec!["basicLinux32gb".into(), "premiumLinux".into()]),
+            max_idle_timeout_minutes: Some(60),
+            port_visibility: Some(vec![PortVisibility::Org]),
+            ..ConstraintSet::default()
+        };
+        let selected = ConstraintSet {
+            machine_types: Some(vec!["premiumLinux".into(), "standardLinux32gb".into()]),
+            max_idle_timeout_minutes: Some(60),
+            max_retention_period_days: Some(5),
+            port_visibility: Some(vec![PortVisibility::Private, PortVisibility::Public]),
+            ..ConstraintSet::default()
+        };
+        let found = judge(&[
+            policy(1, None, org),
+            policy(2, Some(&["repo-a"]), selected),
+        ]);
+        let values: Vec<(WarningCode, Option<&str>)> = found[&2]
+            .iter()
+            .map(|w| (w.code, w.value.as_deref()))
+            .collect();
+        assert_eq!(
+            values,
+            [
+                (WarningCode::NoEffect, Some("standardLinux32gb")),
+                (WarningCode::NoEffect, Some("public")),
+                (WarningCode::NoEffect, None),
+            ]
+        );
+        assert!(found[&2][2].message.starts_with("max_idle_timeout_minutes 60 will have no effect"));
+        assert!(!found.contains_key(&1), "{found:?}");
     }
 
     #[test]

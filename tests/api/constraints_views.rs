@@ -116,8 +116,9 @@ backend_tests! {
         assert_eq!(created.status, StatusCode::CREATED, "{:?}", created.body);
         let codes: Vec<&str> = created.body["warnings"].as_array().unwrap().iter()
             .map(|w| w["code"].as_str().unwrap()).collect();
-        assert_eq!(codes, ["zero_retention", "empty_machine_types"], "{:?}", created.body);
-        assert!(created.body["warnings"][1]["message"].as_str().unwrap().contains("'repo-a'"));
+        assert_eq!(codes, ["zero_retention", "no_effect", "empty_machine_types"], "{:?}", created.body);
+        assert_eq!(created.body["warnings"][1]["value"], "premiumLinux");
+        assert!(created.body["warnings"][2]["message"].as_str().unwrap().contains("'repo-a'"));
     }
 
     async fn preview_and_compliance_list_codespaces_whose_machine_a_change_refuses(app) {
