@@ -60,10 +60,18 @@ pub async fn bootstrap_admin_token(
     Ok(Some(token))
 }
 
-/// The whole HTTP API, ready to serve or to drive in-process.
+/// The whole HTTP API and the owners' console, ready to serve or to drive in-process.
 pub fn build_router(state: AppState) -> Router {
+    // The console calls the API in process: the same router, without the console.
+    let api = assemble(state.clone(), Router::new());
+    assemble(state.clone(), crate::console::routes(state, api))
+}
+
+/// The API's routes, and `extra` routes, under the bounds every request runs under.
+fn assemble(state: AppState, extra: Router<AppState>) -> Router {
     let (unbounded, _) = crate::routes::unbounded().split_for_parts();
     let (bounded, _) = crate::routes::bounded().split_for_parts();
+    let bounded = bounded.merge(extra);
     // Outermost first. The limit's permits are the state's, shared by every route; shed and
     // timed-out requests come back as errors, which `Observe` answers (`unavailable`).
     let observe = ObserveLayer(state.clone());

@@ -10,6 +10,7 @@ pub mod check;
 pub mod clock;
 pub mod compliance;
 pub mod config;
+pub mod console;
 pub mod devcontainer;
 pub mod error;
 pub mod lifecycle;

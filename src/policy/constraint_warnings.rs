@@ -264,10 +264,7 @@ mod tests {
             port_visibility: Some(vec![PortVisibility::Private, PortVisibility::Public]),
             ..ConstraintSet::default()
         };
-        let found = judge(&[
-            policy(1, None, org),
-            policy(2, Some(&["repo-a"]), selected),
-        ]);
+        let found = judge(&[policy(1, None, org), policy(2, Some(&["repo-a"]), selected)]);
         let values: Vec<(WarningCode, Option<&str>)> = found[&2]
             .iter()
             .map(|w| (w.code, w.value.as_deref()))
@@ -280,7 +277,9 @@ mod tests {
                 (WarningCode::NoEffect, None),
             ]
         );
-        assert!(found[&2][2].message.starts_with("max_idle_timeout_minutes 60 will have no effect"));
+        assert!(found[&2][2]
+            .message
+            .starts_with("max_idle_timeout_minutes 60 will have no effect"));
         assert!(!found.contains_key(&1), "{found:?}");
     }
 

@@ -20,6 +20,7 @@ mod rows;
 pub use rows::repo_key_of;
 mod secret_rows;
 mod secret_store;
+mod session_store;
 mod sql;
 mod sqlite;
 
@@ -40,6 +41,7 @@ pub use reach_store::*;
 pub use records::*;
 pub use revision_store::*;
 pub use secret_store::*;
+pub use session_store::{SessionRecord, SessionStore};
 pub use sqlite::SqliteStore;
 
 use crate::billing::{BillingMode, Role};
@@ -311,6 +313,7 @@ pub trait Store:
     + ComplianceStore
     + ExceptionStore
     + LifeStore
+    + SessionStore
     + 'static
 {
 }
@@ -330,6 +333,7 @@ impl<T> Store for T where
         + ComplianceStore
         + ExceptionStore
         + LifeStore
+        + SessionStore
         + 'static
 {
 }

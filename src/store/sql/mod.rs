@@ -39,6 +39,7 @@ pub(crate) mod reach;
 pub(crate) mod revisions;
 pub(crate) mod secret_helpers;
 pub(crate) mod secrets;
+pub(crate) mod sessions;
 
 macro_rules! impl_sql_store {
     (
@@ -78,7 +79,7 @@ macro_rules! impl_sql_store {
         const JSON_ARRAY_AGG: &str = $json_array_agg;
 
         $crate::store::sql::impl_sql_store! {
-            @parts [helpers access orgs policies revisions codespace_writes codespaces idempotency secret_helpers secrets reach keys packages decisions compliance exceptions life]
+            @parts [helpers access orgs policies revisions codespace_writes codespaces idempotency secret_helpers secrets reach keys packages decisions compliance exceptions life sessions]
             $store, $conn, $begin, $hold, $join, $update, $notify
         }
     };
