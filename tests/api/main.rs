@@ -6,6 +6,7 @@ mod audit;
 mod auth;
 mod authoring;
 mod authorization;
+mod cancelled;
 mod codespace_secrets;
 mod codespaces;
 mod compliance;

@@ -87,7 +87,7 @@ macro_rules! impl_part {
                 name: Option<&str>,
                 actor: &str,
             ) -> StoreResult<()> {
-                let mut tx = self.pool.begin_with($begin).await?;
+                let mut tx = self.begin_write().await?;
                 let user_id = match user {
                     Some(login) => Some(Self::upsert_user(&mut tx, login).await?),
                     None => None,
@@ -110,7 +110,7 @@ macro_rules! impl_part {
             }
 
             async fn revoke_token(&self, token_hash: &[u8], actor: &str) -> StoreResult<()> {
-                let mut tx = self.pool.begin_with($begin).await?;
+                let mut tx = self.begin_write().await?;
                 let revoked: Option<(String, Option<String>, Option<String>)> = sqlx::query_as(
                     "UPDATE tokens SET revoked_at = $1 WHERE token_hash = $2 AND revoked_at IS NULL \
                      RETURNING kind, name, (SELECT login FROM users WHERE users.id = tokens.user_id)",

@@ -40,7 +40,7 @@ macro_rules! impl_part {
                         }
                         Ok(build) => {
                             let now = Utc::now();
-                            let mut tx = self.pool.begin_with($begin).await?;
+                            let mut tx = self.begin_write().await?;
                             if let Some(refused) = Self::over_user_limit(&mut tx, &new, &build).await? {
                                 tx.rollback().await?;
                                 self.record_refusal(new.org_id, (&new.repository, &new.user), &refused)
@@ -75,7 +75,7 @@ macro_rules! impl_part {
                     }
                 }
                 // The set was missing or stale: hold off policy edits, (re)compile, judge, write.
-                let mut tx = self.pool.begin_with($begin).await?;
+                let mut tx = self.begin_write().await?;
                 Self::join_codespace_writes(&mut tx).await?;
                 let version = Self::policy_version(&mut tx, new.org_id, "").await?;
                 let set = self.compiled_set(&mut tx, new.org_id, version).await?;
@@ -112,7 +112,7 @@ macro_rules! impl_part {
                 id: &str,
                 mut plan: BuildPlan<'_>,
             ) -> StoreResult<Result<Codespace, Refused>> {
-                let mut tx = self.pool.begin_with($begin).await?;
+                let mut tx = self.begin_write().await?;
                 Self::join_codespace_writes(&mut tx).await?;
                 let existing = Self::fetch_codespace(&mut tx, id).await?;
                 let org_id = existing.org_id;
@@ -160,7 +160,7 @@ macro_rules! impl_part {
             }
 
             async fn append_codespace_log(&self, id: &str, line: &str) -> StoreResult<Codespace> {
-                let mut tx = self.pool.begin_with($begin).await?;
+                let mut tx = self.begin_write().await?;
                 let log: Option<String> = sqlx::query_scalar(concat!(
                     "SELECT creation_log FROM codespaces WHERE id = $1",
                     $update

@@ -81,7 +81,7 @@ macro_rules! impl_part {
                 draft: &ExceptionDraft,
                 actor: &str,
             ) -> StoreResult<ExceptionRecord> {
-                let mut tx = self.pool.begin_with($begin).await?;
+                let mut tx = self.begin_write().await?;
                 Self::policy_version(&mut tx, org_id, $update).await?;
                 let repo_id = match &draft.repository {
                     None => None,
@@ -130,7 +130,7 @@ macro_rules! impl_part {
             }
 
             async fn delete_exception(&self, org_id: i64, id: i64, actor: &str) -> StoreResult<()> {
-                let mut tx = self.pool.begin_with($begin).await?;
+                let mut tx = self.begin_write().await?;
                 Self::policy_version(&mut tx, org_id, $update).await?;
                 let current = Self::fetch_exception(&mut tx, org_id, id).await?;
                 let before = Some(current.snapshot());

@@ -13,6 +13,23 @@ macro_rules! impl_part {
         notify = $notify:literal $(,)?
     ) => {
         impl $store {
+            /// Begins a writing transaction in a task of its own. A caller dropped while its
+            /// `BEGIN` completes (a client that hung up, a deadline) then drops a finished
+            /// `Transaction`, which rolls back; awaited in place, sqlx's SQLite connection
+            /// could count a transaction nobody held and keep the write lock forever
+            /// (`tests/api/cancelled.rs`).
+            async fn begin_write(
+                &self,
+            ) -> StoreResult<
+                sqlx::Transaction<'static, <$conn as sqlx::Connection>::Database>,
+            > {
+                let pool = self.pool.clone();
+                tokio::spawn(async move { pool.begin_with($begin).await })
+                    .await
+                    .map_err(|e| StoreError::Internal(format!("beginning a transaction: {e}")))?
+                    .map_err(Into::into)
+            }
+
             async fn upsert_user(conn: &mut $conn, login: &Name) -> StoreResult<i64> {
                 sqlx::query(
                     "INSERT INTO users (login, login_key, created_at) VALUES ($1, $2, $3) \

@@ -25,7 +25,7 @@ macro_rules! impl_part {
                 let ago = |d: std::time::Duration| {
                     now - chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX)
                 };
-                let mut tx = self.pool.begin_with($begin).await?;
+                let mut tx = self.begin_write().await?;
                 sqlx::query("DELETE FROM idempotency_keys WHERE created_at < $1")
                     .bind(ago(keep))
                     .execute(&mut *tx)

@@ -19,7 +19,7 @@ macro_rules! impl_part {
                 new_fingerprint: &str,
                 rewrap: &Rewrap<'_>,
             ) -> StoreResult<Rewrapped> {
-                let mut tx = self.pool.begin_with($begin).await?;
+                let mut tx = self.begin_write().await?;
                 let recorded: Option<String> = sqlx::query_scalar(concat!(
                     "SELECT value FROM service_settings WHERE name = 'master_key_fingerprint'",
                     $update

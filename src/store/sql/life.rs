@@ -90,7 +90,7 @@ macro_rules! impl_part {
                 id: &str,
                 change: LifeChange<'_>,
             ) -> StoreResult<Result<Codespace, $crate::lifecycle::LifeRefusal>> {
-                let mut tx = self.pool.begin_with($begin).await?;
+                let mut tx = self.begin_write().await?;
                 Self::join_codespace_writes(&mut tx).await?;
                 // The version read here holds: the transaction already writes codespaces, so no
                 // policy edit can commit before it does.
@@ -146,7 +146,7 @@ macro_rules! impl_part {
             }
 
             async fn delete_codespace(&self, id: &str, actor: &str) -> StoreResult<()> {
-                let mut tx = self.pool.begin_with($begin).await?;
+                let mut tx = self.begin_write().await?;
                 Self::join_codespace_writes(&mut tx).await?;
                 let (existing, _) = Self::lock_codespace(&mut tx, id).await?;
                 sqlx::query("DELETE FROM codespaces WHERE id = $1")
@@ -172,7 +172,7 @@ macro_rules! impl_part {
                 now: chrono::DateTime<Utc>,
                 limit: i64,
             ) -> StoreResult<u64> {
-                let mut tx = self.pool.begin_with($begin).await?;
+                let mut tx = self.begin_write().await?;
                 // One statement picks, locks and deletes the batch, oldest deadline first.
                 let sql = format!(
                     "DELETE FROM codespaces WHERE id IN (SELECT id FROM codespaces \

@@ -79,7 +79,7 @@ macro_rules! impl_part {
                 name: &Name,
                 visibility: Option<RepoVisibility>,
             ) -> StoreResult<(Repo, bool)> {
-                let mut tx = self.pool.begin_with($begin).await?;
+                let mut tx = self.begin_write().await?;
                 let created: Option<RepoRow> = sqlx::query_as(
                     "INSERT INTO repos (org_id, name, name_key, visibility, created_at) \
                      VALUES ($1, $2, $3, $4, $5) \
@@ -175,7 +175,7 @@ macro_rules! impl_part {
                 role: Role,
                 actor: &str,
             ) -> StoreResult<Membership> {
-                let mut tx = self.pool.begin_with($begin).await?;
+                let mut tx = self.begin_write().await?;
                 let user_id = Self::upsert_user(&mut tx, user).await?;
                 let before: Option<String> = sqlx::query_scalar(
                     "SELECT role FROM memberships WHERE org_id = $1 AND user_id = $2",
@@ -212,7 +212,7 @@ macro_rules! impl_part {
             }
 
             async fn remove_membership(&self, org_id: i64, user: &Name, actor: &str) -> StoreResult<()> {
-                let mut tx = self.pool.begin_with($begin).await?;
+                let mut tx = self.begin_write().await?;
                 let removed: Option<(String, String)> = sqlx::query_as(
                     "DELETE FROM memberships WHERE org_id = $1 \
                      AND user_id = (SELECT id FROM users WHERE login_key = $2) \
@@ -242,7 +242,7 @@ macro_rules! impl_part {
                 selected: &[Name],
                 actor: &str,
             ) -> StoreResult<Billing> {
-                let mut tx = self.pool.begin_with($begin).await?;
+                let mut tx = self.begin_write().await?;
                 let before = Self::fetch_billing(&mut tx, org_id).await?;
                 sqlx::query("UPDATE orgs SET billing_mode = $1 WHERE id = $2")
                     .bind(mode.as_str())

@@ -156,7 +156,7 @@ macro_rules! impl_part {
                 actor: &str,
             ) -> StoreResult<(PackageRecord, bool)> {
                 let key = write.name.as_str();
-                let mut tx = self.pool.begin_with($begin).await?;
+                let mut tx = self.begin_write().await?;
                 let before = Self::insert_or_lock_package(&mut tx, org_id, write).await?;
                 if let Some(before) = &before {
                     let unchanged = before.visibility == write.visibility
@@ -194,7 +194,7 @@ macro_rules! impl_part {
                 name: &PackageName,
                 actor: &str,
             ) -> StoreResult<()> {
-                let mut tx = self.pool.begin_with($begin).await?;
+                let mut tx = self.begin_write().await?;
                 let id = Self::lock_package(&mut tx, org_id, name.as_str())
                     .await?
                     .ok_or(StoreError::NotFound)?;
@@ -218,7 +218,7 @@ macro_rules! impl_part {
                 actor: &str,
             ) -> StoreResult<()> {
                 let key = name.as_str();
-                let mut tx = self.pool.begin_with($begin).await?;
+                let mut tx = self.begin_write().await?;
                 let id = Self::lock_package(&mut tx, org_id, key)
                     .await?
                     .ok_or(StoreError::NotFound)?;

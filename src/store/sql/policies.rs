@@ -66,7 +66,7 @@ macro_rules! impl_part {
                 draft: &PolicyDraft,
                 actor: &str,
             ) -> StoreResult<Policy> {
-                let mut tx = self.pool.begin_with($begin).await?;
+                let mut tx = self.begin_write().await?;
                 Self::policy_version(&mut tx, org_id, $update).await?;
                 let now = Utc::now();
                 let policy_id: i64 = sqlx::query_scalar(
@@ -100,7 +100,7 @@ macro_rules! impl_part {
                 draft: PolicyMerge<'_>,
                 actor: &str,
             ) -> StoreResult<Policy> {
-                let mut tx = self.pool.begin_with($begin).await?;
+                let mut tx = self.begin_write().await?;
                 Self::policy_version(&mut tx, org_id, $update).await?;
                 let current = Self::fetch_policy(&mut tx, org_id, policy_id).await?;
                 if if_version.is_some_and(|v| v != current.version) {
@@ -133,7 +133,7 @@ macro_rules! impl_part {
                 if_version: Option<i64>,
                 actor: &str,
             ) -> StoreResult<()> {
-                let mut tx = self.pool.begin_with($begin).await?;
+                let mut tx = self.begin_write().await?;
                 Self::policy_version(&mut tx, org_id, $update).await?;
                 let current = Self::fetch_policy(&mut tx, org_id, policy_id).await?;
                 if if_version.is_some_and(|v| v != current.version) {

@@ -168,7 +168,7 @@ macro_rules! impl_part {
                 draft: RevisionDraft<'_>,
                 actor: &str,
             ) -> StoreResult<Policy> {
-                let mut tx = self.pool.begin_with($begin).await?;
+                let mut tx = self.begin_write().await?;
                 Self::policy_version(&mut tx, org_id, $update).await?;
                 let target = Self::fetch_revision(&mut tx, org_id, policy_id, revision).await?;
                 let current = match Self::fetch_policy(&mut tx, org_id, policy_id).await {

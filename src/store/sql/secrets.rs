@@ -119,7 +119,7 @@ macro_rules! impl_part {
                 write: SecretWrite,
                 actor: &str,
             ) -> StoreResult<bool> {
-                let mut tx = self.pool.begin_with($begin).await?;
+                let mut tx = self.begin_write().await?;
                 if Self::lock_level(&mut tx, owner).await?.as_deref() != Some(key_id) {
                     return Err(StoreError::Invalid {
                         field: "key_id".into(),
@@ -190,7 +190,7 @@ macro_rules! impl_part {
             }
 
             async fn delete_secret(&self, owner: &SecretOwner, name: &str, actor: &str) -> StoreResult<()> {
-                let mut tx = self.pool.begin_with($begin).await?;
+                let mut tx = self.begin_write().await?;
                 Self::lock_level(&mut tx, owner).await?;
                 let existing = Self::stored_secret(&mut tx, owner, name).await?;
                 let (id, visibility) = existing.ok_or(StoreError::NotFound)?;
@@ -237,7 +237,7 @@ macro_rules! impl_part {
                 change: RepoChange,
                 actor: &str,
             ) -> StoreResult<()> {
-                let mut tx = self.pool.begin_with($begin).await?;
+                let mut tx = self.begin_write().await?;
                 Self::lock_level(&mut tx, owner).await?;
                 let existing = Self::stored_secret(&mut tx, owner, name).await?;
                 let (id, visibility) = existing.ok_or(StoreError::NotFound)?;
