@@ -64,7 +64,24 @@ pub async fn bootstrap_admin_token(
 pub fn build_router(state: AppState) -> Router {
     // The console calls the API in process: the same router, without the console.
     let api = assemble(state.clone(), Router::new());
+    // Outermost, so that what the bounds answer on a console path (413, 503) carries the
+    // console's headers too.
     assemble(state.clone(), crate::console::routes(state, api))
+        .layer(axum::middleware::from_fn(console_headers))
+}
+
+/// The console's headers on every answer under `/ui`, whichever layer gave it.
+async fn console_headers(
+    request: Request<axum::body::Body>,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let console = request.uri().path().starts_with("/ui");
+    let response = next.run(request).await;
+    if console {
+        crate::console::secure(response).await
+    } else {
+        response
+    }
 }
 
 /// The API's routes, and `extra` routes, under the bounds every request runs under.

@@ -33,7 +33,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{any, get, post};
 use axum::Router;
 
-pub use assets::CONTENT_SECURITY_POLICY;
+pub use assets::{secure, CONTENT_SECURITY_POLICY};
 pub use session::{SESSION_COOKIE, SESSION_HOURS};
 
 use crate::app::MAX_BODY_BYTES;

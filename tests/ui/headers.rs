@@ -42,6 +42,12 @@ backend_tests! {
         let refused = client.post_raw("/ui/logout", &[]).await;
         assert_eq!(refused.status, StatusCode::FORBIDDEN);
         assert_console_headers(&refused, "a refused form");
+        // What the outer bounds answer carries them too: a body over the limit.
+        let huge = "a".repeat(base_image_policy::app::MAX_BODY_BYTES + 1);
+        let too_large = send(&app, "POST", "/ui/login", "", Some(huge),
+            &[("content-type", "application/x-www-form-urlencoded")]).await;
+        assert_eq!(too_large.status, StatusCode::PAYLOAD_TOO_LARGE);
+        assert_console_headers(&too_large, "a body over the limit");
     }
 
     async fn a_policy_named_with_html_is_shown_as_text(app) {
