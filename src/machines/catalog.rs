@@ -154,6 +154,20 @@ impl MachineCatalog {
             .find(|m| m.name.eq_ignore_ascii_case(name))
     }
 
+    /// [`MachineCatalog::get`], or what a 422 on a request's `machine` says of the name.
+    ///
+    /// # Errors
+    ///
+    /// `'NAME' is not a machine type; known: ...` when the catalog has no such machine.
+    pub fn resolve(&self, name: &str) -> Result<&Machine, String> {
+        self.get(name).ok_or_else(|| {
+            format!(
+                "'{name}' is not a machine type; known: {}",
+                self.names().join(", ")
+            )
+        })
+    }
+
     /// Every name, smallest machine first: what policy validation checks names against.
     pub fn names(&self) -> Vec<&str> {
         self.machines.iter().map(|m| m.name.as_str()).collect()

@@ -169,20 +169,17 @@ pub async fn set_port_visibility(
 /// A machine of the catalog, as the catalog spells it; anything else is a 422 on `machine`.
 fn catalog_machine(state: &AppState, value: &Value) -> Result<String, ApiError> {
     let catalog = &state.config.machine_catalog;
-    value
-        .as_str()
-        .and_then(|name| catalog.get(name))
+    let invalid = |message: String| ApiError::invalid("Codespace", "machine", message);
+    let name = value.as_str().ok_or_else(|| {
+        invalid(format!(
+            "must be a machine type; known: {}",
+            catalog.names().join(", ")
+        ))
+    })?;
+    catalog
+        .resolve(name)
         .map(|machine| machine.name.clone())
-        .ok_or_else(|| {
-            ApiError::invalid(
-                "Codespace",
-                "machine",
-                format!(
-                    "must be a machine type; known: {}",
-                    catalog.names().join(", ")
-                ),
-            )
-        })
+        .map_err(invalid)
 }
 
 /// The 200 of a change, or its refusal.

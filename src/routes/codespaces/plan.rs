@@ -147,26 +147,11 @@ pub(super) fn choices(
     host_requirements: HostRequirements,
 ) -> Result<Choices, ApiError> {
     let catalog = &state.config.machine_catalog;
-    let machine = match requested.machine {
-        None => None,
-        Some(name) => Some(
-            catalog
-                .machines()
-                .iter()
-                .find(|m| m.name.eq_ignore_ascii_case(name))
-                .map(|m| m.name.clone())
-                .ok_or_else(|| {
-                    ApiError::invalid(
-                        "Codespace",
-                        "machine",
-                        format!(
-                            "'{name}' is not a machine type; known: {}",
-                            catalog.names().join(", ")
-                        ),
-                    )
-                })?,
-        ),
-    };
+    let machine = requested
+        .machine
+        .map(|name| catalog.resolve(name).map(|m| m.name.clone()))
+        .transpose()
+        .map_err(|message| ApiError::invalid("Codespace", "machine", message))?;
     let invalid = |e: crate::policy::constraints::ConstraintError| {
         ApiError::invalid("Codespace", &e.field, e.message)
     };

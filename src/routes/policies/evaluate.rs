@@ -68,19 +68,12 @@ pub async fn evaluate(
         None => None,
     };
     let catalog = &state.config.machine_catalog;
-    let machine = match &request.machine {
-        None => None,
-        Some(raw) => Some(catalog.get(raw).map(|m| m.name.clone()).ok_or_else(|| {
-            ApiError::invalid(
-                "Evaluation",
-                "machine",
-                format!(
-                    "'{raw}' is not a machine type; known: {}",
-                    catalog.names().join(", ")
-                ),
-            )
-        })?),
-    };
+    let machine = request
+        .machine
+        .as_deref()
+        .map(|raw| catalog.resolve(raw).map(|m| m.name.clone()))
+        .transpose()
+        .map_err(|message| ApiError::invalid("Evaluation", "machine", message))?;
     let repo = state
         .store
         .find_repo(org.id, &repo_name)
