@@ -230,12 +230,15 @@ pub fn plan_judged(
     }
 }
 
-/// The refusal of a creation whose user already holds `limit` org-billed codespaces: the
-/// store's to give, as only it can count them under a lock.
-pub fn over_codespace_limit(
-    build: &CodespaceBuild,
-    limit: &crate::policy::constraints::Limit,
-) -> Refused {
+/// The refusal of a creation whose user already holds `held` codespaces billed to the org,
+/// when that reaches the `max_codespaces_per_user` its build must check: the store's to ask
+/// under its lock, preflight's without one.
+pub fn over_codespace_limit(build: &CodespaceBuild, held: i64) -> Option<Refused> {
+    let limit = build.per_user_limit.as_ref()?;
+    (held >= i64::from(limit.value)).then(|| limit_refusal(build, limit))
+}
+
+fn limit_refusal(build: &CodespaceBuild, limit: &crate::policy::constraints::Limit) -> Refused {
     let message = codespace_limit_message(limit);
     let mut log = build.creation_log.clone();
     log.push(message.clone());

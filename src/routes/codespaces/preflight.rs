@@ -170,10 +170,10 @@ pub async fn preflight(
     let mut planned = plan_judged(&input, &set, judgement);
     // A named user already at `max_codespaces_per_user` would be refused, as creation counts.
     if let (Ok(build), Some(user)) = (&planned, &input.user) {
-        if let Some(limit) = &build.per_user_limit {
+        if build.per_user_limit.is_some() {
             let held = state.store.count_user_codespaces(org.id, user).await?;
-            if held >= i64::from(limit.value) {
-                planned = Err(over_codespace_limit(build, limit));
+            if let Some(refused) = over_codespace_limit(build, held) {
+                planned = Err(refused);
             }
         }
     }

@@ -42,7 +42,8 @@ macro_rules! impl_part {
                 // statement (`COUNT_IN_STATEMENT`), and none is written at the limit.
                 let limit = build.per_user_limit.as_ref().filter(|_| counted);
                 let sql = insert_statement(decision.is_some(), limit.is_some());
-                let mut query = sqlx::query_with(&sql, arguments)
+                let user_key = new.user.to_ascii_lowercase();
+                let mut query = sqlx::query_with(sql, arguments)
                     .bind(&new.id)
                 .bind(new.org_id)
                 .bind(new.repo_id)
@@ -55,7 +56,7 @@ macro_rules! impl_part {
                 .bind(now)
                 .bind(version)
                 .bind(registries)
-                .bind(new.user.to_ascii_lowercase())
+                .bind(&user_key)
                 .bind(build.billed_to_org)
                 .bind(&build.machine)
                 .bind(i64::from(build.limits.idle_timeout_minutes))
@@ -64,7 +65,7 @@ macro_rules! impl_part {
                 .bind(i64::from(build.limits.retention_period_minutes));
                 if let Some(limit) = limit {
                     query = query
-                        .bind(user_lock_key(new.org_id, &new.user.to_ascii_lowercase()))
+                        .bind(user_lock_key(new.org_id, &user_key))
                         .bind(i64::from(limit.value));
                 }
                 if let Some(note) = decision {
@@ -100,9 +101,9 @@ macro_rules! impl_part {
                 new: &NewCodespace,
                 build: &CodespaceBuild,
             ) -> StoreResult<Option<Refused>> {
-                let Some(limit) = &build.per_user_limit else {
+                if build.per_user_limit.is_none() {
                     return Ok(None);
-                };
+                }
                 let user_key = new.user.to_ascii_lowercase();
                 if !Self::USER_LOCK.is_empty() {
                     sqlx::query(Self::USER_LOCK)
@@ -110,16 +111,23 @@ macro_rules! impl_part {
                         .execute(&mut *conn)
                         .await?;
                 }
-                let held: i64 = sqlx::query_scalar(
+                let held = Self::held(&mut *conn, new.org_id, &user_key).await?;
+                Ok(crate::provisioning::over_codespace_limit(build, held))
+            }
+
+            /// How many codespaces billed to the org the user `user_key` holds there.
+            async fn held<'e, E>(executor: E, org_id: i64, user_key: &str) -> StoreResult<i64>
+            where
+                E: sqlx::Executor<'e, Database = <$conn as sqlx::Connection>::Database>,
+            {
+                Ok(sqlx::query_scalar(
                     "SELECT COUNT(*) FROM codespaces \
                      WHERE org_id = $1 AND user_key = $2 AND billed_to_org",
                 )
-                .bind(new.org_id)
-                .bind(&user_key)
-                .fetch_one(&mut *conn)
-                .await?;
-                Ok((held >= i64::from(limit.value))
-                    .then(|| crate::provisioning::over_codespace_limit(build, limit)))
+                .bind(org_id)
+                .bind(user_key)
+                .fetch_one(executor)
+                .await?)
             }
 
             /// Writes the creation's decision in its transaction, unless its insert did.
@@ -172,7 +180,18 @@ macro_rules! impl_part {
         /// The creation's INSERT: with its decision in the same statement (PostgreSQL), and
         /// with the user's codespaces counted under their lock (`$20`, `$21`) when a limit
         /// applies; the decision's parameters follow.
-        fn insert_statement(with_decision: bool, with_limit: bool) -> String {
+        /// Each of the four is written once, the first time it is needed: creation is the
+        /// hot path.
+        fn insert_statement(with_decision: bool, with_limit: bool) -> &'static str {
+            static WRITTEN: std::sync::OnceLock<[String; 4]> = std::sync::OnceLock::new();
+            let written = WRITTEN.get_or_init(|| {
+                [(false, false), (false, true), (true, false), (true, true)]
+                    .map(|(decision, limit)| write_insert_statement(decision, limit))
+            });
+            &written[usize::from(with_decision) * 2 + usize::from(with_limit)]
+        }
+
+        fn write_insert_statement(with_decision: bool, with_limit: bool) -> String {
             let limit = if with_limit {
                 " AND codespaces_held_locked($2, $13, $20) < $21"
             } else {

@@ -188,14 +188,7 @@ macro_rules! impl_part {
             }
 
             async fn count_user_codespaces(&self, org_id: i64, user: &str) -> StoreResult<i64> {
-                Ok(sqlx::query_scalar(
-                    "SELECT COUNT(*) FROM codespaces \
-                     WHERE org_id = $1 AND user_key = $2 AND billed_to_org",
-                )
-                .bind(org_id)
-                .bind(user.to_ascii_lowercase())
-                .fetch_one(&self.pool)
-                .await?)
+                Self::held(&self.pool, org_id, &user.to_ascii_lowercase()).await
             }
 
             async fn list_codespaces(
