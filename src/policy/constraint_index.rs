@@ -2,19 +2,16 @@
 //! apply to a repository, kept in the compiled set beside the base-image index, so that a
 //! codespace's limits combine from the very set its image is judged by.
 
-use std::collections::HashMap;
-
 use super::constraints::{Applicable, CombinedLimits, ConstraintSet};
-use super::policy_set::{Enforcement, PolicyRules, Target};
+use super::policy_set::{Enforcement, PolicyRules};
+use super::target_index::TargetIndex;
 
 #[derive(Debug, Default)]
 pub(super) struct ConstraintIndex {
     /// `(id, name, constraints)` of each enforcing policy with other constraints, by id.
     policies: Vec<(i64, String, ConstraintSet)>,
-    /// Indices into `policies` of the all-repositories ones.
-    all_repositories: Vec<usize>,
-    /// Repository key to indices into `policies`.
-    selected: HashMap<String, Vec<usize>>,
+    /// Which of `policies` apply to each repository.
+    targets: TargetIndex,
 }
 
 impl ConstraintIndex {
@@ -31,17 +28,7 @@ impl ConstraintIndex {
             index
                 .policies
                 .push((rules.id, rules.name.clone(), rules.constraints.clone()));
-            match &rules.target {
-                Target::AllRepositories => index.all_repositories.push(at),
-                Target::SelectedRepositories(repos) => {
-                    for repo in repos {
-                        let list = index.selected.entry(repo.clone()).or_default();
-                        if list.last() != Some(&at) {
-                            list.push(at);
-                        }
-                    }
-                }
-            }
+            index.targets.add(at, rules.target.clone());
         }
         index
     }
@@ -51,12 +38,10 @@ impl ConstraintIndex {
         if self.policies.is_empty() {
             return CombinedLimits::default();
         }
-        let selected = self.selected.get(repo_key).map_or(&[][..], Vec::as_slice);
         CombinedLimits::combine(
-            self.all_repositories
-                .iter()
-                .chain(selected)
-                .filter_map(|&at| self.policies.get(at))
+            self.targets
+                .applicable(repo_key)
+                .filter_map(|at| self.policies.get(at))
                 .map(|(id, name, constraints)| Applicable {
                     policy_id: *id,
                     policy_name: name,

@@ -17,6 +17,7 @@ mod image_ref;
 mod policy_index;
 mod policy_set;
 mod prefix_trie;
+mod target_index;
 mod verdict;
 mod warnings;
 

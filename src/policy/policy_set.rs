@@ -3,7 +3,6 @@
 //! org's exceptions too, so that whatever caches a set and renews it on a policy change
 //! carries them with it.
 
-use std::collections::HashMap;
 use std::hash::RandomState;
 use std::sync::Arc;
 
@@ -16,6 +15,7 @@ use crate::policy::effective::{AllowedList, Effective};
 use crate::policy::exceptions::{Exceptions, PolicyException};
 use crate::policy::image_ref::ImageRef;
 use crate::policy::policy_index::{CompiledPolicy, Probe};
+use crate::policy::target_index::TargetIndex;
 pub use crate::policy::verdict::{Decision, MatchedValue, PolicyVerdict, Refusals};
 
 /// Which repositories a policy applies to.
@@ -94,10 +94,8 @@ pub struct CompiledPolicySet {
     /// Constraining policies (those with `base_images: Some`), sorted by id so
     /// that index order is verdict order.
     policies: Vec<CompiledPolicy>,
-    /// Indices into `policies` of the all-repositories policies, ascending.
-    all_repositories: Vec<usize>,
-    /// Repository key to indices into `policies`, ascending and de-duplicated.
-    selected: HashMap<String, Vec<usize>>,
+    /// Which of `policies` apply to each repository.
+    targets: TargetIndex,
     /// Number of policies given to `compile`, constraining or not.
     policy_count: usize,
     /// Hashes exact values for every policy of the set, so that a decision hashes the
@@ -137,19 +135,7 @@ impl CompiledPolicySet {
                 &values,
                 &set.hasher,
             ));
-            match rules.target {
-                Target::AllRepositories => set.all_repositories.push(index),
-                Target::SelectedRepositories(repos) => {
-                    for repo in repos {
-                        let indices = set.selected.entry(repo).or_default();
-                        // Indices arrive in ascending order, so a repository
-                        // named twice by one policy shows up as a repeat of the last.
-                        if indices.last() != Some(&index) {
-                            indices.push(index);
-                        }
-                    }
-                }
-            }
+            set.targets.add(index, rules.target);
         }
         set
     }
@@ -296,11 +282,9 @@ impl CompiledPolicySet {
             .map(|p| p.name())
     }
 
-    /// Indices of the policies that apply to `repo_key`: the org-wide ones, then the ones
-    /// naming it. Each part is ascending; the whole is not.
+    /// Indices of the policies that apply to `repo_key` (see [`TargetIndex::applicable`]).
     fn applicable(&self, repo_key: &str) -> impl Iterator<Item = usize> + '_ {
-        let selected = self.selected.get(repo_key).map_or(&[][..], Vec::as_slice);
-        self.all_repositories.iter().chain(selected).copied()
+        self.targets.applicable(repo_key)
     }
 
     /// Number of policies given to [`CompiledPolicySet::compile`], including
