@@ -86,10 +86,11 @@ impl PgStore {
     /// Whether one statement can insert a codespace and its decision (a data-modifying
     /// `WITH`, which PostgreSQL has).
     const DECISION_IN_STATEMENT: bool = true;
-    /// Orders the creations of one user's org-billed codespaces, to the transaction's end,
-    /// so that two racing for the last one allowed count each other.
-    const USER_LOCK: &'static str = "SELECT pg_advisory_xact_lock($1)";
-    /// A creation's one INSERT can count the user's codespaces under that lock itself
-    /// (`codespaces_held_locked`, migration 0015), so that it needs no transaction.
+    /// A creation's one INSERT checks and takes the user's place under a per-user limit
+    /// itself, in their `codespaces_held` row (migration 0017), so that it needs no
+    /// transaction and no count.
     const COUNT_IN_STATEMENT: bool = true;
+    /// The number that statement checks: the user's row, kept by it and by triggers.
+    const HELD: &'static str = "SELECT COALESCE((SELECT held FROM codespaces_held \
+         WHERE org_id = $1 AND user_key = $2), 0)";
 }

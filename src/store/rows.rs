@@ -223,18 +223,6 @@ impl TryFrom<CodespaceRow> for Codespace {
     }
 }
 
-/// The advisory-lock key of one user's codespaces in one org: 64 bits of a hash of both.
-pub fn user_lock_key(org_id: i64, user_key: &str) -> i64 {
-    use sha2::{Digest, Sha256};
-    let digest = Sha256::new()
-        .chain_update(org_id.to_be_bytes())
-        .chain_update(user_key.as_bytes())
-        .finalize();
-    let mut first = [0u8; 8];
-    first.copy_from_slice(&digest[..8]);
-    i64::from_be_bytes(first)
-}
-
 /// A creation log as the column stores it: a JSON array of its lines.
 pub fn encode_log(lines: &[String]) -> String {
     // A list of strings always serializes; the empty list stands in for the impossible.

@@ -64,8 +64,10 @@ impl SqliteStore {
     /// Whether one statement can insert a codespace and its decision (a data-modifying
     /// `WITH`, which SQLite lacks: the two inserts share a transaction instead).
     const DECISION_IN_STATEMENT: bool = false;
-    /// None needed: a writing transaction holds the database's write lock from its start.
-    const USER_LOCK: &'static str = "";
-    /// It counts in the writing transaction instead (`over_user_limit`).
+    /// It counts in the writing transaction instead (`over_user_limit`), which holds the
+    /// database's write lock from its start.
     const COUNT_IN_STATEMENT: bool = false;
+    /// How many codespaces billed to the org a user holds there, counted.
+    const HELD: &'static str =
+        "SELECT COUNT(*) FROM codespaces WHERE org_id = $1 AND user_key = $2 AND billed_to_org";
 }

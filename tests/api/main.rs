@@ -34,6 +34,7 @@ mod openapi;
 mod orgs;
 mod packages;
 mod packages_faults;
+mod per_user_count;
 mod per_user_race;
 mod policies;
 mod preview;

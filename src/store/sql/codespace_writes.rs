@@ -15,15 +15,17 @@ macro_rules! impl_part {
         impl $store {
             /// Inserts the codespace if the org's policy version is still `version`, in one
             /// statement, which holds codespace writes' lock from before its snapshot to its
-            /// commit (SQLite: the write lock). `false`: the version moved, nothing was written.
-            /// Where the backend can (PostgreSQL), the same statement writes its decision too;
-            /// elsewhere the caller writes it in the same transaction (`decision_in_statement`).
+            /// commit (SQLite: the write lock). Where the backend can (PostgreSQL), the same
+            /// statement writes its decision and takes the user's place in `codespaces_held`
+            /// (under their limit, if one applies); elsewhere the caller writes the decision
+            /// in the same transaction and counts first (`over_user_limit`). `false`: nothing
+            /// was written, because the version moved or (PostgreSQL) the user is at the limit.
             async fn insert_codespace<'e, E>(
                 executor: E,
                 new: &NewCodespace,
                 build: &CodespaceBuild,
                 now: chrono::DateTime<Utc>,
-                (version, counted): (i64, bool),
+                version: i64,
             ) -> StoreResult<bool>
             where
                 E: sqlx::Executor<'e, Database = <$conn as sqlx::Connection>::Database>,
@@ -38,10 +40,12 @@ macro_rules! impl_part {
                     + build.image.len() + log.len() + registries.len();
                 sqlx::Arguments::reserve(&mut arguments, 29, text + 320);
                 let decision = build.decision.as_ref().filter(|_| Self::DECISION_IN_STATEMENT);
-                // `counted`: the user's codespaces are counted under their lock in this very
-                // statement (`COUNT_IN_STATEMENT`), and none is written at the limit.
-                let limit = build.per_user_limit.as_ref().filter(|_| counted);
-                let sql = insert_statement(decision.is_some(), limit.is_some());
+                let held = match &build.per_user_limit {
+                    _ if !(Self::COUNT_IN_STATEMENT && build.billed_to_org) => HeldRow::Untouched,
+                    Some(_) => HeldRow::BumpedUnderLimit,
+                    None => HeldRow::Bumped,
+                };
+                let sql = insert_statement(decision.is_some(), held);
                 let user_key = new.user.to_ascii_lowercase();
                 let mut query = sqlx::query_with(sql, arguments)
                     .bind(&new.id)
@@ -63,10 +67,8 @@ macro_rules! impl_part {
                 .bind(build.limits.idle_timeout_requested.map(i64::from))
                 .bind(&build.limits.idle_timeout_notice)
                 .bind(i64::from(build.limits.retention_period_minutes));
-                if let Some(limit) = limit {
-                    query = query
-                        .bind(user_lock_key(new.org_id, &user_key))
-                        .bind(i64::from(limit.value));
+                if let (HeldRow::BumpedUnderLimit, Some(limit)) = (held, &build.per_user_limit) {
+                    query = query.bind(i64::from(limit.value));
                 }
                 if let Some(note) = decision {
                     query = query
@@ -92,27 +94,33 @@ macro_rules! impl_part {
                     && (build.per_user_limit.is_none() || Self::COUNT_IN_STATEMENT)
             }
 
-            /// Counts the user's org-billed codespaces against `build.per_user_limit`, in the
-            /// caller's writing transaction and under the lock that orders that user's
-            /// creations (`USER_LOCK`), so that the count holds until the insert commits.
+            /// Where the insert does not check the limit itself (SQLite), counts the user's
+            /// org-billed codespaces against `build.per_user_limit` in the caller's writing
+            /// transaction, whose lock holds the count until the insert commits.
             /// `Some(refusal)` when the user already has the maximum.
             async fn over_user_limit(
                 conn: &mut $conn,
                 new: &NewCodespace,
                 build: &CodespaceBuild,
             ) -> StoreResult<Option<Refused>> {
-                if build.per_user_limit.is_none() {
+                if build.per_user_limit.is_none() || Self::COUNT_IN_STATEMENT {
                     return Ok(None);
                 }
-                let user_key = new.user.to_ascii_lowercase();
-                if !Self::USER_LOCK.is_empty() {
-                    sqlx::query(Self::USER_LOCK)
-                        .bind(user_lock_key(new.org_id, &user_key))
-                        .execute(&mut *conn)
-                        .await?;
-                }
-                let held = Self::held(&mut *conn, new.org_id, &user_key).await?;
+                let held = Self::held(&mut *conn, new.org_id, &new.user.to_ascii_lowercase()).await?;
                 Ok(crate::provisioning::over_codespace_limit(build, held))
+            }
+
+            /// Why an insert under the locked policy version wrote nothing: the user is at the
+            /// limit (checked in the statement, which left their row locked to this
+            /// transaction's end). Anything else means the lock did not hold.
+            async fn refused_at_insert(
+                conn: &mut $conn,
+                new: &NewCodespace,
+                build: &CodespaceBuild,
+            ) -> StoreResult<Refused> {
+                let held = Self::held(&mut *conn, new.org_id, &new.user.to_ascii_lowercase()).await?;
+                crate::provisioning::over_codespace_limit(build, held)
+                    .ok_or_else(|| StoreError::Internal("the locked policy version moved".into()))
             }
 
             /// How many codespaces billed to the org the user `user_key` holds there.
@@ -120,10 +128,7 @@ macro_rules! impl_part {
             where
                 E: sqlx::Executor<'e, Database = <$conn as sqlx::Connection>::Database>,
             {
-                Ok(sqlx::query_scalar(
-                    "SELECT COUNT(*) FROM codespaces \
-                     WHERE org_id = $1 AND user_key = $2 AND billed_to_org",
-                )
+                Ok(sqlx::query_scalar(Self::HELD)
                 .bind(org_id)
                 .bind(user_key)
                 .fetch_one(executor)
@@ -177,35 +182,57 @@ macro_rules! impl_part {
             }
         }
 
-        /// The creation's INSERT: with its decision in the same statement (PostgreSQL), and
-        /// with the user's codespaces counted under their lock (`$20`, `$21`) when a limit
-        /// applies; the decision's parameters follow.
-        /// Each of the four is written once, the first time it is needed: creation is the
-        /// hot path.
-        fn insert_statement(with_decision: bool, with_limit: bool) -> &'static str {
-            static WRITTEN: std::sync::OnceLock<[String; 4]> = std::sync::OnceLock::new();
-            let written = WRITTEN.get_or_init(|| {
-                [(false, false), (false, true), (true, false), (true, true)]
-                    .map(|(decision, limit)| write_insert_statement(decision, limit))
-            });
-            &written[usize::from(with_decision) * 2 + usize::from(with_limit)]
+        /// What a creation's INSERT does to the user's row in `codespaces_held` (PostgreSQL,
+        /// codespaces billed to the org).
+        #[derive(Clone, Copy)]
+        enum HeldRow {
+            Untouched,
+            Bumped,
+            /// Bumped only while under the limit (`$20`): the upsert locks the row and judges
+            /// its newest version, so of two creations racing for the last place one writes.
+            BumpedUnderLimit,
         }
 
-        fn write_insert_statement(with_decision: bool, with_limit: bool) -> String {
-            let limit = if with_limit {
-                " AND codespaces_held_locked($2, $13, $20) < $21"
-            } else {
-                ""
+        /// The creation's INSERT: with its decision in the same statement (PostgreSQL), and
+        /// with the user's place taken in `codespaces_held`; the decision's parameters follow.
+        /// Each of the six is written once, the first time it is needed: creation is the hot
+        /// path.
+        fn insert_statement(with_decision: bool, held: HeldRow) -> &'static str {
+            static WRITTEN: std::sync::OnceLock<[String; 6]> = std::sync::OnceLock::new();
+            let written = WRITTEN.get_or_init(|| {
+                let held = [HeldRow::Untouched, HeldRow::Bumped, HeldRow::BumpedUnderLimit];
+                std::array::from_fn(|i| write_insert_statement(i % 2 == 1, held[i / 2]))
+            });
+            &written[held as usize * 2 + usize::from(with_decision)]
+        }
+
+        fn write_insert_statement(with_decision: bool, held: HeldRow) -> String {
+            let org = "WITH org AS (SELECT id FROM orgs WHERE id = $2 AND policy_version = $11)";
+            let bump = "INSERT INTO codespaces_held (org_id, user_key, held) SELECT id, $13, 1 FROM org";
+            let upsert = "ON CONFLICT (org_id, user_key) DO UPDATE SET held = codespaces_held.held + 1";
+            let (org, source, first) = match held {
+                HeldRow::Untouched => (org.to_owned(), "org", 20),
+                HeldRow::Bumped => (
+                    format!("{org}, held AS ({bump} {upsert} RETURNING org_id AS id)"),
+                    "held",
+                    20,
+                ),
+                HeldRow::BumpedUnderLimit => (
+                    format!(
+                        "{org}, held AS ({bump} WHERE $20 > 0 {upsert} \
+                         WHERE codespaces_held.held < $20 RETURNING org_id AS id)"
+                    ),
+                    "held",
+                    21,
+                ),
             };
-            let first = if with_limit { 22 } else { 20 };
-            let insert = "INSERT INTO codespaces (id, org_id, repo_id, user_login, billable_owner, \
+            let insert = format!(
+                "INSERT INTO codespaces (id, org_id, repo_id, user_login, billable_owner, \
                  image, image_source, recovery_mode, creation_log, created_at, updated_at, \
                  registries, user_key, billed_to_org, machine, idle_timeout_minutes, \
                  idle_timeout_requested, idle_timeout_notice, retention_period_minutes) \
-                 SELECT $1, org.id, $3, $4, $5, $6, $7, $8, $9, $10, $10, $12, \
-                 $13, $14, $15, $16, $17, $18, $19 FROM org";
-            let org = format!(
-                "WITH org AS (SELECT id FROM orgs WHERE id = $2 AND policy_version = $11{limit})"
+                 SELECT $1, {source}.id, $3, $4, $5, $6, $7, $8, $9, $10, $10, $12, \
+                 $13, $14, $15, $16, $17, $18, $19 FROM {source}"
             );
             if !with_decision {
                 return format!("{org} {insert}");

@@ -22,7 +22,7 @@ macro_rules! impl_part {
             ) -> StoreResult<Result<Codespace, Refused>> {
                 // Fast path: judge by the newest compiled set, and write only if the org's
                 // policy version is still that set's, checked in the very statement that
-                // inserts (with its decision, and the user's count under a per-user limit, on
+                // inserts (with its decision, and the user's place under a per-user limit, on
                 // PostgreSQL). One round trip, no transaction to hold, unless an idempotent
                 // answer or (SQLite) a decision or a count must commit with the codespace. A
                 // statement that wrote nothing (the version moved, or the user is at the limit)
@@ -32,7 +32,7 @@ macro_rules! impl_part {
                         Ok(build) if answer.is_none() && Self::one_statement(&build) => {
                             let now = Utc::now();
                             let written =
-                                Self::insert_codespace(&self.pool, &new, &build, now, (version, true))
+                                Self::insert_codespace(&self.pool, &new, &build, now, version)
                                     .await?;
                             if written {
                                 return Ok(Ok(codespace_from(new, build, now)));
@@ -47,7 +47,7 @@ macro_rules! impl_part {
                                     .await?;
                                 return Ok(Err(refused));
                             }
-                            if Self::insert_codespace(&mut *tx, &new, &build, now, (version, false)).await? {
+                            if Self::insert_codespace(&mut *tx, &new, &build, now, version).await? {
                                 Self::decision_beside(&mut tx, &new, &build, now).await?;
                                 let codespace = codespace_from(new, build, now);
                                 if let Some(answer) = &answer {
@@ -95,8 +95,12 @@ macro_rules! impl_part {
                     return Ok(Err(refused));
                 }
                 let now = Utc::now();
-                if !Self::insert_codespace(&mut *tx, &new, &build, now, (version, false)).await? {
-                    return Err(StoreError::Internal("the locked policy version moved".into()));
+                if !Self::insert_codespace(&mut *tx, &new, &build, now, version).await? {
+                    let refused = Self::refused_at_insert(&mut tx, &new, &build).await?;
+                    tx.rollback().await?;
+                    self.record_refusal(new.org_id, (&new.repository, &new.user), &refused)
+                        .await?;
+                    return Ok(Err(refused));
                 }
                 Self::decision_beside(&mut tx, &new, &build, now).await?;
                 let codespace = codespace_from(new, build, now);

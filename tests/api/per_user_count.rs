@@ -1,0 +1,143 @@
+//! The per-user count that `max_codespaces_per_user` limits follows every way a codespace
+//! starts or stops counting: creation, deletion, the retention sweep, and a full rebuild that
+//! moves its bill to or from the org. On PostgreSQL the count is a row a user kept by the
+//! creation's statement and by triggers; each test ends by checking it against the codespaces.
+
+use axum::http::StatusCode;
+use base_image_policy::sweep::sweep_once;
+use chrono::Duration;
+use serde_json::{json, Value};
+use sqlx::{Connection, PgConnection};
+
+use crate::helpers::{fresh_postgres_schema, TestApp, TestDatabase};
+use crate::life_support::*;
+use crate::revisions_upgrade::{execute, migrate_before};
+
+fn body(user: &str) -> Value {
+    json!({ "repository": "octo-org/repo-a", "user": user, "devcontainer": { "image": IMAGE } })
+}
+
+async fn refused(app: &TestApp, service: &str, user: &str) {
+    let refused = app.create_codespace(service, body(user)).await;
+    assert_eq!(
+        refused.status,
+        StatusCode::BAD_REQUEST,
+        "{user} is at the limit: {:?}",
+        refused.body
+    );
+    assert!(refused.body["message"]
+        .as_str()
+        .unwrap_or("")
+        .starts_with("You already have the maximum"));
+}
+
+async fn full_rebuild(app: &TestApp, service: &str, codespace: &Value) -> Value {
+    let rebuilt = app
+        .post(
+            &path(codespace, "rebuild"),
+            service,
+            json!({ "full": true, "devcontainer": { "image": IMAGE } }),
+        )
+        .await;
+    assert_eq!(rebuilt.status, StatusCode::OK, "{:?}", rebuilt.body);
+    rebuilt.body
+}
+
+/// On PostgreSQL, every user's row in `codespaces_held` equals their org-billed codespaces.
+async fn assert_counts_agree(app: &TestApp) {
+    let TestDatabase::Postgres(options) = &app.database else {
+        return;
+    };
+    let mut conn = PgConnection::connect_with(options)
+        .await
+        .expect("a connection");
+    let disagreeing: Vec<(String, i64, i64)> = sqlx::query_as(
+        "SELECT COALESCE(h.user_key, c.user_key), COALESCE(h.held, 0), COALESCE(c.n, 0) \
+         FROM codespaces_held h FULL JOIN (SELECT org_id, user_key, COUNT(*) AS n \
+           FROM codespaces WHERE billed_to_org GROUP BY org_id, user_key) c \
+         ON c.org_id = h.org_id AND c.user_key = h.user_key \
+         WHERE COALESCE(h.held, 0) <> COALESCE(c.n, 0)",
+    )
+    .fetch_all(&mut conn)
+    .await
+    .expect("the counts");
+    assert!(
+        disagreeing.is_empty(),
+        "(user, kept, counted): {disagreeing:?}"
+    );
+}
+
+crate::clocked_tests! {
+    async fn a_swept_codespace_no_longer_counts(app, clock) {
+        let service = arrange(&app).await;
+        policy(&app, "One each", json!({ "max_codespaces_per_user": { "value": 1 } })).await;
+        let first = create(&app, &service, json!({ "retention_period_minutes": 60 })).await;
+        create_for(&app, &service, "octocat", json!({ "retention_period_minutes": 60 })).await;
+        stopped(&app, &service, &first).await;
+        refused(&app, &service, "mona").await;
+        clock.advance(Duration::minutes(61));
+        assert_eq!(sweep_once(app.store.as_ref(), clock.as_ref()).await.expect("a sweep"), 1);
+        assert_counts_agree(&app).await;
+        create(&app, &service, json!({})).await;
+        refused(&app, &service, "mona").await;
+        refused(&app, &service, "octocat").await;
+        assert_counts_agree(&app).await;
+    }
+
+    async fn a_full_rebuild_that_moves_the_bill_moves_the_count(app, _clock) {
+        let service = arrange(&app).await;
+        policy(&app, "One each", json!({ "max_codespaces_per_user": { "value": 1 } })).await;
+        app.set_role("octo-org", "hubot", "outside_collaborator").await;
+        let own = create_for(&app, &service, "hubot", json!({})).await;
+        assert_eq!(own["billable_owner"], "hubot");
+        app.set_role("octo-org", "hubot", "member").await;
+        let paid = create_for(&app, &service, "hubot", json!({})).await;
+        assert_eq!(paid["billable_owner"], "octo-org");
+        // Rebuilt while a member, the first is billed to the org and counts too.
+        assert_eq!(full_rebuild(&app, &service, &own).await["billable_owner"], "octo-org");
+        assert_counts_agree(&app).await;
+        assert_eq!(app.delete(&path(&paid, ""), &service).await.status, StatusCode::NO_CONTENT);
+        refused(&app, &service, "hubot").await;
+        // Rebuilt as an outside collaborator again, it counts for nothing.
+        app.set_role("octo-org", "hubot", "outside_collaborator").await;
+        assert_eq!(full_rebuild(&app, &service, &own).await["billable_owner"], "hubot");
+        app.set_role("octo-org", "hubot", "member").await;
+        create_for(&app, &service, "hubot", json!({})).await;
+        refused(&app, &service, "hubot").await;
+        assert_counts_agree(&app).await;
+    }
+}
+
+/// Codespaces written before the count was kept: two of mona's billed to the org, one of
+/// hubot's billed to him, one of hubot's billed to the org.
+const BEFORE_THE_COUNT: &str = "
+    INSERT INTO orgs (id, login, login_key, created_at) VALUES (1, 'octo-org', 'octo-org', '2026-01-01T09:00:00Z');
+    INSERT INTO repos (id, org_id, name, name_key, created_at) VALUES (1, 1, 'repo-a', 'repo-a', '2026-01-01T09:00:00Z');
+    INSERT INTO codespaces (id, org_id, repo_id, user_login, billable_owner, image, image_source,
+        recovery_mode, creation_log, created_at, updated_at, user_key, billed_to_org) VALUES
+        ('cs_1', 1, 1, 'mona', 'octo-org', 'node:18', 'image', FALSE, '[]', now(), now(), 'mona', TRUE),
+        ('cs_2', 1, 1, 'Mona', 'octo-org', 'node:18', 'image', FALSE, '[]', now(), now(), 'mona', TRUE),
+        ('cs_3', 1, 1, 'hubot', 'hubot', 'node:18', 'image', FALSE, '[]', now(), now(), 'hubot', FALSE),
+        ('cs_4', 1, 1, 'hubot', 'octo-org', 'node:18', 'image', FALSE, '[]', now(), now(), 'hubot', TRUE);
+";
+
+#[tokio::test]
+async fn postgres_the_migration_counts_the_codespaces_already_there() {
+    let database = TestDatabase::Postgres(fresh_postgres_schema().await);
+    assert!(migrate_before(&database, "0017").await >= 15);
+    execute(&database, BEFORE_THE_COUNT).await;
+    let app = TestApp::on_database(database, |_| {}).await;
+    assert_counts_agree(&app).await;
+    let TestDatabase::Postgres(options) = &app.database else {
+        unreachable!()
+    };
+    let mut conn = PgConnection::connect_with(options)
+        .await
+        .expect("a connection");
+    let held: Vec<(String, i64)> =
+        sqlx::query_as("SELECT user_key, held FROM codespaces_held ORDER BY user_key")
+            .fetch_all(&mut conn)
+            .await
+            .expect("the counts");
+    assert_eq!(held, [("hubot".to_owned(), 1), ("mona".to_owned(), 2)]);
+}
