@@ -262,7 +262,8 @@ pub trait CodespaceStore: Send + Sync {
     async fn append_codespace_log(&self, id: &str, line: &str) -> StoreResult<Codespace>;
     async fn get_codespace(&self, id: &str) -> StoreResult<Codespace>;
     /// How many codespaces billed to the org `user` holds there, active and stopped (what
-    /// `max_codespaces_per_user` counts). Creation counts under a lock of its own.
+    /// `max_codespaces_per_user` counts). Creation checks the same number, atomically with
+    /// its insert.
     async fn count_user_codespaces(&self, org_id: i64, user: &str) -> StoreResult<i64>;
     async fn list_codespaces(
         &self,

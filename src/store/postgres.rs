@@ -90,7 +90,12 @@ impl PgStore {
     /// itself, in their `codespaces_held` row (migration 0017), so that it needs no
     /// transaction and no count.
     const COUNT_IN_STATEMENT: bool = true;
-    /// The number that statement checks: the user's row, kept by it and by triggers.
-    const HELD: &'static str = "SELECT COALESCE((SELECT held FROM codespaces_held \
-         WHERE org_id = $1 AND user_key = $2), 0)";
+    /// The number that statement checks: the user's row, kept by it and by triggers while
+    /// the org's policies set the limit (`orgs.counts_held`); counted otherwise.
+    const HELD: &'static str = "SELECT CASE WHEN (SELECT counts_held FROM orgs WHERE id = $1) \
+         THEN COALESCE((SELECT held FROM codespaces_held WHERE org_id = $1 AND user_key = $2), 0) \
+         ELSE (SELECT COUNT(*) FROM codespaces \
+             WHERE org_id = $1 AND user_key = $2 AND billed_to_org) END";
+    /// After a policy edit, keeps the org's rows or drops them (migration 0017).
+    const RECONCILE_HELD: &'static str = "SELECT codespaces_held_reconcile($1)";
 }

@@ -213,8 +213,9 @@ pub struct CodespaceBuild {
     /// The machine chosen (a catalog name).
     pub machine: String,
     pub limits: LifeLimits,
-    /// The `max_codespaces_per_user` the write must check, under a lock, against the user's
-    /// org-billed codespaces; `None` when no policy sets one or the org does not pay.
+    /// The `max_codespaces_per_user` the write must check against the user's org-billed
+    /// codespaces, atomically with its insert; `None` when no policy sets one or the org
+    /// does not pay.
     pub per_user_limit: Option<Limit>,
 }
 

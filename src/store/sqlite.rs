@@ -70,4 +70,6 @@ impl SqliteStore {
     /// How many codespaces billed to the org a user holds there, counted.
     const HELD: &'static str =
         "SELECT COUNT(*) FROM codespaces WHERE org_id = $1 AND user_key = $2 AND billed_to_org";
+    /// No rows to keep.
+    const RECONCILE_HELD: &'static str = "";
 }

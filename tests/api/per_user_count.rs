@@ -1,7 +1,9 @@
 //! The per-user count that `max_codespaces_per_user` limits follows every way a codespace
-//! starts or stops counting: creation, deletion, the retention sweep, and a full rebuild that
-//! moves its bill to or from the org. On PostgreSQL the count is a row a user kept by the
-//! creation's statement and by triggers; each test ends by checking it against the codespaces.
+//! starts or stops counting: creation, deletion, the retention sweep, a full rebuild that
+//! moves its bill to or from the org, and the limit coming into force after codespaces exist.
+//! On PostgreSQL the count is a row a user, kept (while the org's policies set the limit) by
+//! the creation's statement, by triggers and by policy edits; each test checks it against the
+//! codespaces.
 
 use axum::http::StatusCode;
 use base_image_policy::sweep::sweep_once;
@@ -43,7 +45,8 @@ async fn full_rebuild(app: &TestApp, service: &str, codespace: &Value) -> Value 
     rebuilt.body
 }
 
-/// On PostgreSQL, every user's row in `codespaces_held` equals their org-billed codespaces.
+/// On PostgreSQL, in every org that keeps the counts, each user's row in `codespaces_held`
+/// equals their org-billed codespaces; other orgs keep no rows.
 async fn assert_counts_agree(app: &TestApp) {
     let TestDatabase::Postgres(options) = &app.database else {
         return;
@@ -52,11 +55,13 @@ async fn assert_counts_agree(app: &TestApp) {
         .await
         .expect("a connection");
     let disagreeing: Vec<(String, i64, i64)> = sqlx::query_as(
-        "SELECT COALESCE(h.user_key, c.user_key), COALESCE(h.held, 0), COALESCE(c.n, 0) \
-         FROM codespaces_held h FULL JOIN (SELECT org_id, user_key, COUNT(*) AS n \
-           FROM codespaces WHERE billed_to_org GROUP BY org_id, user_key) c \
+        "SELECT COALESCE(h.user_key, c.user_key), COALESCE(h.held, -1), COALESCE(c.n, 0) \
+         FROM codespaces_held h FULL JOIN (SELECT c.org_id, c.user_key, COUNT(*) AS n \
+           FROM codespaces c JOIN orgs o ON o.id = c.org_id AND o.counts_held \
+           WHERE c.billed_to_org GROUP BY c.org_id, c.user_key) c \
          ON c.org_id = h.org_id AND c.user_key = h.user_key \
-         WHERE COALESCE(h.held, 0) <> COALESCE(c.n, 0)",
+         LEFT JOIN orgs o ON o.id = h.org_id \
+         WHERE COALESCE(h.held, 0) <> COALESCE(c.n, 0) OR NOT o.counts_held",
     )
     .fetch_all(&mut conn)
     .await
@@ -106,19 +111,58 @@ crate::clocked_tests! {
         refused(&app, &service, "hubot").await;
         assert_counts_agree(&app).await;
     }
+
+    async fn a_limit_coming_into_force_counts_the_codespaces_already_there(app, _clock) {
+        let service = arrange(&app).await;
+        for _ in 0..2 {
+            create(&app, &service, json!({})).await;
+        }
+        create_for(&app, &service, "octocat", json!({})).await;
+        assert_counts_agree(&app).await;
+        // Report-only, the limit binds nothing; enforced, it counts what is there.
+        let trial = app.create_policy("octo-org", json!({ "name": "Trial",
+            "target": "all_repositories", "enforcement": "report",
+            "constraints": { "max_codespaces_per_user": { "value": 2 } } })).await;
+        create(&app, &service, json!({})).await;
+        assert_counts_agree(&app).await;
+        let enforced = app.patch(&format!("/orgs/octo-org/codespaces/policies/{}", trial["id"]),
+            &app.admin, json!({ "enforcement": "enforce" })).await;
+        assert_eq!(enforced.status, StatusCode::OK, "{:?}", enforced.body);
+        assert_counts_agree(&app).await;
+        refused(&app, &service, "mona").await;
+        create_for(&app, &service, "octocat", json!({})).await;
+        refused(&app, &service, "octocat").await;
+        // Gone, it counts nothing and limits nothing; back, it counts again.
+        delete_policy(&app, &trial).await;
+        assert_counts_agree(&app).await;
+        create(&app, &service, json!({})).await;
+        policy(&app, "Four each", json!({ "max_codespaces_per_user": { "value": 4 } })).await;
+        assert_counts_agree(&app).await;
+        refused(&app, &service, "mona").await;
+        create_for(&app, &service, "octocat", json!({})).await;
+        assert_counts_agree(&app).await;
+    }
 }
 
-/// Codespaces written before the count was kept: two of mona's billed to the org, one of
-/// hubot's billed to him, one of hubot's billed to the org.
+/// Codespaces written before the count was kept, in an org with a per-user limit: two of
+/// mona's billed to the org, one of hubot's billed to him, one of hubot's billed to the org;
+/// and one of mona's in an org whose limit only reports, which keeps no count.
 const BEFORE_THE_COUNT: &str = "
-    INSERT INTO orgs (id, login, login_key, created_at) VALUES (1, 'octo-org', 'octo-org', '2026-01-01T09:00:00Z');
-    INSERT INTO repos (id, org_id, name, name_key, created_at) VALUES (1, 1, 'repo-a', 'repo-a', '2026-01-01T09:00:00Z');
+    INSERT INTO orgs (id, login, login_key, created_at) VALUES
+        (1, 'octo-org', 'octo-org', '2026-01-01T09:00:00Z'), (2, 'free-org', 'free-org', '2026-01-01T09:00:00Z');
+    INSERT INTO repos (id, org_id, name, name_key, created_at) VALUES
+        (1, 1, 'repo-a', 'repo-a', '2026-01-01T09:00:00Z'), (2, 2, 'repo-a', 'repo-a', '2026-01-01T09:00:00Z');
+    INSERT INTO policies (id, org_id, name, target, has_base_images, version, created_at, updated_at,
+        enforcement, constraints) VALUES
+        (1, 1, 'Two each', 'all_repositories', FALSE, 1, now(), now(), 'enforce', '{\"max_codespaces_per_user\":{\"value\":2}}'),
+        (2, 2, 'Trial', 'all_repositories', FALSE, 1, now(), now(), 'report', '{\"max_codespaces_per_user\":{\"value\":2}}');
     INSERT INTO codespaces (id, org_id, repo_id, user_login, billable_owner, image, image_source,
         recovery_mode, creation_log, created_at, updated_at, user_key, billed_to_org) VALUES
         ('cs_1', 1, 1, 'mona', 'octo-org', 'node:18', 'image', FALSE, '[]', now(), now(), 'mona', TRUE),
         ('cs_2', 1, 1, 'Mona', 'octo-org', 'node:18', 'image', FALSE, '[]', now(), now(), 'mona', TRUE),
         ('cs_3', 1, 1, 'hubot', 'hubot', 'node:18', 'image', FALSE, '[]', now(), now(), 'hubot', FALSE),
-        ('cs_4', 1, 1, 'hubot', 'octo-org', 'node:18', 'image', FALSE, '[]', now(), now(), 'hubot', TRUE);
+        ('cs_4', 1, 1, 'hubot', 'octo-org', 'node:18', 'image', FALSE, '[]', now(), now(), 'hubot', TRUE),
+        ('cs_5', 2, 2, 'mona', 'free-org', 'node:18', 'image', FALSE, '[]', now(), now(), 'mona', TRUE);
 ";
 
 #[tokio::test]
@@ -135,7 +179,7 @@ async fn postgres_the_migration_counts_the_codespaces_already_there() {
         .await
         .expect("a connection");
     let held: Vec<(String, i64)> =
-        sqlx::query_as("SELECT user_key, held FROM codespaces_held ORDER BY user_key")
+        sqlx::query_as("SELECT user_key, held FROM codespaces_held ORDER BY org_id, user_key")
             .fetch_all(&mut conn)
             .await
             .expect("the counts");

@@ -163,6 +163,20 @@ macro_rules! impl_part {
                     .await
             }
 
+            /// Ends a creation's transaction with nothing written, and keeps the refusal's
+            /// decision: a refusal is answered only once it is kept.
+            async fn refuse(
+                &self,
+                tx: sqlx::Transaction<'static, <$conn as sqlx::Connection>::Database>,
+                new: &NewCodespace,
+                refused: Refused,
+            ) -> StoreResult<Result<Codespace, Refused>> {
+                tx.rollback().await?;
+                self.record_refusal(new.org_id, (&new.repository, &new.user), &refused)
+                    .await?;
+                Ok(Err(refused))
+            }
+
             /// Stores a creation's 201 as its idempotency key's answer, in its transaction.
             async fn store_answer(
                 conn: &mut $conn,
@@ -183,10 +197,11 @@ macro_rules! impl_part {
         }
 
         /// What a creation's INSERT does to the user's row in `codespaces_held` (PostgreSQL,
-        /// codespaces billed to the org).
+        /// codespaces billed to an org whose policies set a per-user limit).
         #[derive(Clone, Copy)]
         enum HeldRow {
             Untouched,
+            /// Bumped, so that the count holds should a limit apply to a later creation.
             Bumped,
             /// Bumped only while under the limit (`$20`): the upsert locks the row and judges
             /// its newest version, so of two creations racing for the last place one writes.
@@ -207,19 +222,22 @@ macro_rules! impl_part {
         }
 
         fn write_insert_statement(with_decision: bool, held: HeldRow) -> String {
-            let org = "WITH org AS (SELECT id FROM orgs WHERE id = $2 AND policy_version = $11)";
-            let bump = "INSERT INTO codespaces_held (org_id, user_key, held) SELECT id, $13, 1 FROM org";
+            let version = "FROM orgs WHERE id = $2 AND policy_version = $11";
+            // Only an org whose policies set the limit keeps rows (`orgs.counts_held`).
+            let bump = "INSERT INTO codespaces_held (org_id, user_key, held) \
+                 SELECT id, $13, 1 FROM org WHERE org.counts_held";
             let upsert = "ON CONFLICT (org_id, user_key) DO UPDATE SET held = codespaces_held.held + 1";
             let (org, source, first) = match held {
-                HeldRow::Untouched => (org.to_owned(), "org", 20),
+                HeldRow::Untouched => (format!("WITH org AS (SELECT id {version})"), "org", 20),
                 HeldRow::Bumped => (
-                    format!("{org}, held AS ({bump} {upsert} RETURNING org_id AS id)"),
-                    "held",
+                    format!("WITH org AS (SELECT id, counts_held {version}), held AS ({bump} {upsert})"),
+                    "org",
                     20,
                 ),
                 HeldRow::BumpedUnderLimit => (
                     format!(
-                        "{org}, held AS ({bump} WHERE $20 > 0 {upsert} \
+                        "WITH org AS (SELECT id, counts_held {version}), \
+                         held AS ({bump} AND $20 > 0 {upsert} \
                          WHERE codespaces_held.held < $20 RETURNING org_id AS id)"
                     ),
                     "held",

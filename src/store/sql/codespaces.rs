@@ -42,12 +42,12 @@ macro_rules! impl_part {
                             let now = Utc::now();
                             let mut tx = self.begin_write().await?;
                             if let Some(refused) = Self::over_user_limit(&mut tx, &new, &build).await? {
-                                tx.rollback().await?;
-                                self.record_refusal(new.org_id, (&new.repository, &new.user), &refused)
-                                    .await?;
-                                return Ok(Err(refused));
-                            }
-                            if Self::insert_codespace(&mut *tx, &new, &build, now, version).await? {
+                                // The cached set's limit refuses only if the set is current
+                                // (the transaction holds the write lock: it stays so).
+                                if Self::policy_version(&mut tx, new.org_id, "").await? == version {
+                                    return self.refuse(tx, &new, refused).await;
+                                }
+                            } else if Self::insert_codespace(&mut *tx, &new, &build, now, version).await? {
                                 Self::decision_beside(&mut tx, &new, &build, now).await?;
                                 let codespace = codespace_from(new, build, now);
                                 if let Some(answer) = &answer {
@@ -81,26 +81,15 @@ macro_rules! impl_part {
                 let set = self.compiled_set(&mut tx, new.org_id, version).await?;
                 let build = match plan(&set) {
                     Ok(build) => build,
-                    Err(refused) => {
-                        tx.rollback().await?;
-                        self.record_refusal(new.org_id, (&new.repository, &new.user), &refused)
-                            .await?;
-                        return Ok(Err(refused));
-                    }
+                    Err(refused) => return self.refuse(tx, &new, refused).await,
                 };
                 if let Some(refused) = Self::over_user_limit(&mut tx, &new, &build).await? {
-                    tx.rollback().await?;
-                    self.record_refusal(new.org_id, (&new.repository, &new.user), &refused)
-                        .await?;
-                    return Ok(Err(refused));
+                    return self.refuse(tx, &new, refused).await;
                 }
                 let now = Utc::now();
                 if !Self::insert_codespace(&mut *tx, &new, &build, now, version).await? {
                     let refused = Self::refused_at_insert(&mut tx, &new, &build).await?;
-                    tx.rollback().await?;
-                    self.record_refusal(new.org_id, (&new.repository, &new.user), &refused)
-                        .await?;
-                    return Ok(Err(refused));
+                    return self.refuse(tx, &new, refused).await;
                 }
                 Self::decision_beside(&mut tx, &new, &build, now).await?;
                 let codespace = codespace_from(new, build, now);

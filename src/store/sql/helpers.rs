@@ -65,6 +65,7 @@ macro_rules! impl_part {
             /// Bumps the org's policy version, once codespace writes are held off until the
             /// caller's transaction ends (see `sql/mod.rs`): the last step of a policy edit
             /// before its commit, so that creations wait only for the bump and the commit.
+            /// With writes held off, the per-user counts follow the edit (`RECONCILE_HELD`).
             async fn bump_policy_version(conn: &mut $conn, org_id: i64) -> StoreResult<()> {
                 if !$hold.is_empty() {
                     sqlx::query($hold).execute(&mut *conn).await?;
@@ -73,6 +74,12 @@ macro_rules! impl_part {
                     .bind(org_id)
                     .execute(&mut *conn)
                     .await?;
+                if !Self::RECONCILE_HELD.is_empty() {
+                    sqlx::query(Self::RECONCILE_HELD)
+                        .bind(org_id)
+                        .execute(&mut *conn)
+                        .await?;
+                }
                 Ok(())
             }
 
