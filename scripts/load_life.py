@@ -49,21 +49,27 @@ class Client:
         return answer
 
 
-def arrange(api, admin):
+def constraints(idle=60, limited=False):
+    """Every constraint a start re-applies; `limited`: with max_codespaces_per_user too."""
+    held = {"base_images": {"allowed_values": ["mcr.microsoft.com/devcontainers/*"]},
+            "machine_types": {"allowed_values": ["basicLinux32gb", "standardLinux32gb"]},
+            "max_idle_timeout_minutes": {"value": idle},
+            "port_visibility": {"allowed_values": ["org"]}}
+    if limited:
+        held["max_codespaces_per_user"] = {"value": 100}
+    return held
+
+
+def arrange(api, admin, limited=""):
     """The org, its repository and member, a policy holding every constraint a start
-    re-applies, and the orchestrator's token."""
+    re-applies (and the per-user limit, if `limited`), and the orchestrator's token."""
     client = Client(api, admin)
     client.ok("POST", "/orgs", {"login": ORG})
     client.ok("PUT", f"/orgs/{ORG}/repos/{REPO}")
     client.ok("PUT", f"/orgs/{ORG}/memberships/mona", {"role": "member"})
     policy = client.ok("POST", f"/orgs/{ORG}/codespaces/policies", {
         "name": "Life", "target": "all_repositories",
-        "constraints": {
-            "base_images": {"allowed_values": ["mcr.microsoft.com/devcontainers/*"]},
-            "machine_types": {"allowed_values": ["basicLinux32gb", "standardLinux32gb"]},
-            "max_idle_timeout_minutes": {"value": 60},
-            "port_visibility": {"allowed_values": ["org"]},
-        }})
+        "constraints": constraints(limited=bool(limited))})
     service = client.ok("POST", "/service-tokens", {"name": "orchestrator"})["token"]
     print(service, policy["id"])
 
@@ -100,16 +106,20 @@ def summary(samples):
             "max_ms": round(ordered[-1] * 1e3, 3)}
 
 
-def create_load(api, service, admin, policy, seconds, threads, out):
+def create_load(api, service, admin, policy, seconds, threads, out, users):
+    """Creations for the members `user-0` to `user-(users - 1)` in turn, under the per-user
+    limit, while the policy is edited every 250 ms."""
     deadline = time.time() + seconds
     lines, lock = [], threading.Lock()
 
-    def creator():
+    def creator(first):
         client = Client(api, service)
         mine = []
+        turn = first
         while time.time() < deadline:
+            turn += 1
             began_wall, began = time.time(), time.perf_counter()
-            status, _ = client.call("POST", "/codespaces", creation())
+            status, _ = client.call("POST", "/codespaces", creation(f"user-{turn % users}"))
             mine.append(f"{began_wall:.6f} {time.perf_counter() - began:.6f} {status}")
         with lock:
             lines.extend(mine)
@@ -119,14 +129,12 @@ def create_load(api, service, admin, policy, seconds, threads, out):
         idle = 60
         while time.time() < deadline:
             idle = 61 if idle == 60 else 60
-            client.ok("PATCH", f"/orgs/{ORG}/codespaces/policies/{policy}", {"constraints": {
-                "base_images": {"allowed_values": ["mcr.microsoft.com/devcontainers/*"]},
-                "machine_types": {"allowed_values": ["basicLinux32gb", "standardLinux32gb"]},
-                "max_idle_timeout_minutes": {"value": idle},
-                "port_visibility": {"allowed_values": ["org"]}}})
+            client.ok("PATCH", f"/orgs/{ORG}/codespaces/policies/{policy}",
+                      {"constraints": constraints(idle, limited=True)})
             time.sleep(0.25)
 
-    workers = [threading.Thread(target=creator) for _ in range(threads)]
+    workers = [threading.Thread(target=creator, args=(n * users // threads,))
+               for n in range(threads)]
     workers.append(threading.Thread(target=editor))
     for worker in workers:
         worker.start()
@@ -157,7 +165,8 @@ def main():
     elif command == "start":
         start_latency(args[0], args[1], int(args[2]), int(args[3]))
     elif command == "create":
-        create_load(args[0], args[1], args[2], args[3], float(args[4]), int(args[5]), args[6])
+        create_load(args[0], args[1], args[2], args[3], float(args[4]), int(args[5]), args[6],
+                    int(args[7]))
     elif command == "window":
         window(args[0], float(args[1]), float(args[2]))
     else:
