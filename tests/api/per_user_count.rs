@@ -5,7 +5,7 @@
 //! the creation's statement, by triggers and by policy edits; each test checks it against the
 //! codespaces.
 
-use axum::http::StatusCode;
+use axum::http::{Method, StatusCode};
 use base_image_policy::sweep::sweep_once;
 use chrono::Duration;
 use serde_json::{json, Value};
@@ -135,8 +135,13 @@ crate::clocked_tests! {
         // Gone, it counts nothing and limits nothing; back, it counts again.
         delete_policy(&app, &trial).await;
         assert_counts_agree(&app).await;
+        // The first creation after it, by a set cached before it, with an idempotency key
+        // (written in a transaction of its own) and without.
+        let keyed = app.request_with_headers(Method::POST, "/codespaces", Some(&service),
+            Some(body("mona")), &[("idempotency-key", "after-the-limit")]).await;
+        assert_eq!(keyed.status, StatusCode::CREATED, "{:?}", keyed.body);
         create(&app, &service, json!({})).await;
-        policy(&app, "Four each", json!({ "max_codespaces_per_user": { "value": 4 } })).await;
+        policy(&app, "Five each", json!({ "max_codespaces_per_user": { "value": 5 } })).await;
         assert_counts_agree(&app).await;
         refused(&app, &service, "mona").await;
         create_for(&app, &service, "octocat", json!({})).await;
