@@ -133,10 +133,10 @@ impl Console {
         for page in 1..=10 {
             let path = format!("/orgs/{org}/repos?per_page=100&page={page}");
             let (body, _) = self.get(session, &path).await?;
-            let items = body["repositories"].as_array().cloned().unwrap_or_default();
-            let done = items.len() < 100;
+            let repositories = super::items(&body["repositories"]);
+            let done = repositories.len() < 100;
             names.extend(
-                items
+                repositories
                     .iter()
                     .filter_map(|r| r["name"].as_str().map(str::to_string)),
             );
@@ -150,8 +150,7 @@ impl Console {
     /// The service's machine catalog, `(name, label)`, in its order.
     pub async fn machines(&self, session: &Session) -> Result<Vec<(String, String)>, PageError> {
         let (body, _) = self.get(session, "/machines").await?;
-        let machines = body["machines"].as_array().cloned().unwrap_or_default();
-        Ok(machines
+        Ok(super::items(&body["machines"])
             .iter()
             .filter_map(|m| {
                 let name = m["name"].as_str()?;

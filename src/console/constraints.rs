@@ -118,15 +118,7 @@ impl Constraint {
 
     /// The constraint as a policy answer holds it.
     pub fn from_json(kind: &'static Kind, value: &Value) -> Self {
-        let values = value["allowed_values"]
-            .as_array()
-            .map(|values| {
-                values
-                    .iter()
-                    .filter_map(|v| v.as_str().map(str::to_string))
-                    .collect()
-            })
-            .unwrap_or_default();
+        let values = super::strings(&value["allowed_values"]);
         let number = match &value["value"] {
             Value::Number(n) => n.to_string(),
             _ => String::new(),

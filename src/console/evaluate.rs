@@ -13,7 +13,7 @@ use super::form::Fields;
 use super::layout::{notice, page, Chrome, Section};
 use super::policy_form::FieldErrors;
 use super::session::Session;
-use super::{org_name, Console};
+use super::{items, org_name, strings, Console};
 
 pub async fn form(
     State(console): State<Console>,
@@ -117,10 +117,7 @@ fn messages(field: &str, errors: &FieldErrors) -> Markup {
 }
 
 fn verdict(body: &Value) -> Markup {
-    let policies = body["policies"]
-        .as_array()
-        .map(Vec::as_slice)
-        .unwrap_or_default();
+    let policies = items(&body["policies"]);
     let allowed = body["allowed"].as_bool().unwrap_or(false);
     html! {
         section #result aria-live="polite" {
@@ -157,14 +154,7 @@ fn verdict(body: &Value) -> Markup {
 /// What the enforcing policies allow together beside base images.
 fn limits(constraints: &Value) -> Markup {
     let listed = |key: &str| {
-        let values: Vec<String> = constraints[key]["allowed_values"]
-            .as_array()
-            .map(|v| {
-                v.iter()
-                    .map(|x| x.as_str().unwrap_or_default().to_string())
-                    .collect()
-            })
-            .unwrap_or_default();
+        let values = strings(&constraints[key]["allowed_values"]);
         (!constraints[key].is_null()).then(|| {
             if values.is_empty() {
                 "none".to_string()

@@ -13,7 +13,7 @@ use super::errors::PageError;
 use super::form::query_value;
 use super::layout::{notice, page, pagination, Chrome, Section};
 use super::session::Session;
-use super::{org_name, page_number, Console};
+use super::{org_name, page_number, page_of, Console};
 
 const PER_PAGE: i64 = 50;
 
@@ -59,11 +59,7 @@ pub async fn decisions(
     answer.check()?;
     let refused = (!answer.status.is_success()).then(|| answer.message());
     let body = answer.body;
-    let entries = body["decisions"]
-        .as_array()
-        .map(Vec::as_slice)
-        .unwrap_or_default();
-    let total = body["total_count"].as_i64().unwrap_or_default();
+    let (entries, total) = page_of(&body, "decisions");
     let base = format!("/ui/orgs/{org}/codespaces/decisions");
     let main = html! {
         h1 { "Decision log" }
@@ -122,11 +118,7 @@ pub async fn audit(
     let page_no = page_number(&query);
     let path = format!("/orgs/{org}/audit-log?per_page={PER_PAGE}&page={page_no}");
     let (body, _) = console.get(&session, &path).await?;
-    let entries = body["entries"]
-        .as_array()
-        .map(Vec::as_slice)
-        .unwrap_or_default();
-    let total = body["total_count"].as_i64().unwrap_or_default();
+    let (entries, total) = page_of(&body, "entries");
     let base = format!("/ui/orgs/{org}/audit-log");
     let main = html! {
         h1 { "Audit log" }

@@ -36,6 +36,8 @@ use axum::Router;
 pub use assets::{secure, CONTENT_SECURITY_POLICY};
 pub use session::{SESSION_COOKIE, SESSION_HOURS};
 
+use serde_json::Value;
+
 use crate::app::MAX_BODY_BYTES;
 use crate::names::Name;
 use crate::state::AppState;
@@ -114,6 +116,25 @@ fn policy_id(raw: &str) -> Result<i64, PageError> {
         .ok()
         .filter(|id| *id > 0)
         .ok_or(PageError::NotFound)
+}
+
+/// The items of a JSON array in an API answer; none when it is not one.
+fn items(value: &Value) -> &[Value] {
+    value.as_array().map(Vec::as_slice).unwrap_or_default()
+}
+
+/// The strings of a JSON array in an API answer.
+fn strings(value: &Value) -> Vec<String> {
+    items(value)
+        .iter()
+        .filter_map(|v| v.as_str().map(str::to_string))
+        .collect()
+}
+
+/// One page of a list answer: the items under `key`, and the `total_count` of all pages.
+fn page_of<'a>(body: &'a Value, key: &str) -> (&'a [Value], i64) {
+    let total = body["total_count"].as_i64().unwrap_or_default();
+    (items(&body[key]), total)
 }
 
 /// `?page=`, from 1; anything else is the first page.

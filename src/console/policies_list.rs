@@ -11,9 +11,8 @@ use serde_json::Value;
 use super::constraints::of_policy;
 use super::errors::PageError;
 use super::layout::{notice, page, pagination, Chrome, Section};
-use super::policy_form::strings;
 use super::session::Session;
-use super::{org_name, page_number, Console};
+use super::{items, org_name, page_number, page_of, strings, Console};
 
 /// Policies a page: the API's largest page.
 const PER_PAGE: i64 = 100;
@@ -28,11 +27,7 @@ pub async fn list(
     let page_no = page_number(&query);
     let path = format!("/orgs/{org}/codespaces/policies?per_page={PER_PAGE}&page={page_no}");
     let (body, _) = console.get(&session, &path).await?;
-    let policies = body["policies"]
-        .as_array()
-        .map(Vec::as_slice)
-        .unwrap_or_default();
-    let total = body["total_count"].as_i64().unwrap_or_default();
+    let (policies, total) = page_of(&body, "policies");
     let saved = query.get("saved").and_then(|id| id.parse::<i64>().ok());
     let base = format!("/ui/orgs/{org}/codespaces/policies");
     let main = html! {
@@ -116,11 +111,11 @@ pub fn enforcement(policy: &Value) -> &'static str {
 
 /// A policy's warnings, as the API words them.
 pub fn warnings(list: &Value) -> Markup {
-    let items = list.as_array().map(Vec::as_slice).unwrap_or_default();
+    let warnings = items(list);
     html! {
-        @if !items.is_empty() {
+        @if !warnings.is_empty() {
             ul.warnings {
-                @for warning in items {
+                @for warning in warnings {
                     li { (warning["message"].as_str().unwrap_or_default()) }
                 }
             }

@@ -6,6 +6,7 @@ use serde_json::{json, Map, Value};
 
 use super::constraints::{kind, of_policy, Constraint, Shape, KINDS};
 use super::form::Fields;
+use super::strings;
 
 /// What a button of the form asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -219,19 +220,6 @@ impl PolicyForm {
             "enforcement": self.enforcement,
         }))
     }
-}
-
-/// The strings of a JSON array.
-pub fn strings(value: &Value) -> Vec<String> {
-    value
-        .as_array()
-        .map(|items| {
-            items
-                .iter()
-                .filter_map(|v| v.as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -4,6 +4,8 @@
 use maud::{html, Markup};
 use serde_json::Value;
 
+use super::items;
+
 /// Entries shown of each list; the counts say how many there are in all.
 const SHOWN: usize = 20;
 
@@ -32,7 +34,7 @@ pub fn preview(answer: &Value, heading: &str) -> Markup {
 }
 
 fn entries(list: &Value, caption: &str) -> Markup {
-    let items = list.as_array().map(Vec::as_slice).unwrap_or_default();
+    let items = items(list);
     html! {
         @if !items.is_empty() {
             table {

@@ -16,7 +16,7 @@ use super::form::Fields;
 use super::layout::{notice, page, pagination, Chrome, Section};
 use super::policies_list::{enforcement, target};
 use super::session::Session;
-use super::{org_name, page_number, policy_id, Console};
+use super::{org_name, page_number, page_of, policy_id, Console};
 
 const PER_PAGE: i64 = 30;
 
@@ -105,11 +105,7 @@ async fn draw(
         .is_success()
         .then_some(current.etag)
         .flatten();
-    let revisions = body["revisions"]
-        .as_array()
-        .map(Vec::as_slice)
-        .unwrap_or_default();
-    let total = body["total_count"].as_i64().unwrap_or_default();
+    let (revisions, total) = page_of(&body, "revisions");
     let base = format!("/ui/orgs/{org}/codespaces/policies/{id}");
     let main = html! {
         p.crumbs { a href={ "/ui/orgs/" (org) "/codespaces/policies" } { "Codespaces policies" } }
