@@ -61,11 +61,9 @@ macro_rules! impl_part {
                         Err(refused) => {
                             // Nothing is written but its decision: the refusal stands if the set
                             // is current.
-                            let current: i64 =
-                                sqlx::query_scalar("SELECT policy_version FROM orgs WHERE id = $1")
-                                    .bind(new.org_id)
-                                    .fetch_one(&self.pool)
-                                    .await?;
+                            let mut conn = self.pool.acquire().await?;
+                            let current = Self::policy_version(&mut conn, new.org_id, "").await?;
+                            drop(conn);
                             if current == version {
                                 self.record_refusal(new.org_id, (&new.repository, &new.user), &refused)
                                     .await?;

@@ -13,22 +13,10 @@ macro_rules! impl_part {
         for_update = $update:literal,
         notify = $notify:literal $(,)?
     ) => {
-        /// The codespace columns as a deleting statement returns them, which cannot join
-        /// the org's and the repository's names: the sweep reads those after.
-        const SWEPT_COLUMNS: &str = "id, org_id, repo_id, CAST('' AS TEXT) AS org_login, \
-            CAST('' AS TEXT) AS repo_name, user_login, billable_owner, image, image_source, \
-            recovery_mode, creation_log, registries, created_at, updated_at, billed_to_org, \
-            machine, state, idle_timeout_minutes, idle_timeout_requested, idle_timeout_notice, \
-            retention_period_minutes, retention_expires_at, ports";
-
-        /// `CODESPACE_SELECT` with the org's policy version.
-        const CODESPACE_SELECT_VERSIONED: &str = "SELECT c.id, c.org_id, c.repo_id, \
-            o.login AS org_login, r.name AS repo_name, c.user_login, c.billable_owner, c.image, \
-            c.image_source, c.recovery_mode, c.creation_log, c.registries, c.created_at, \
-            c.updated_at, c.billed_to_org, c.machine, c.state, c.idle_timeout_minutes, \
-            c.idle_timeout_requested, c.idle_timeout_notice, c.retention_period_minutes, \
-            c.retention_expires_at, c.ports, o.policy_version \
-            FROM codespaces c JOIN orgs o ON o.id = c.org_id JOIN repos r ON r.id = c.repo_id";
+        /// The codespace as a deleting statement returns it, which cannot join the org's and
+        /// the repository's names: the sweep reads those after.
+        const SWEPT_COLUMNS: &str =
+            "*, CAST('' AS TEXT) AS org_login, CAST('' AS TEXT) AS repo_name";
 
         /// Most codespaces one sweep batch deletes, whatever the caller asks: its audit
         /// insert binds six values a codespace.
@@ -38,10 +26,7 @@ macro_rules! impl_part {
             /// Locks the codespace's row to the end of the caller's transaction and reads it,
             /// with its org's policy version, in one statement.
             async fn lock_codespace(conn: &mut $conn, id: &str) -> StoreResult<(Codespace, i64)> {
-                let sql = format!(
-                    "{CODESPACE_SELECT_VERSIONED} WHERE c.id = $1{}",
-                    Self::ROW_LOCK
-                );
+                let sql = format!("{CODESPACE_SELECT} WHERE c.id = $1{}", Self::ROW_LOCK);
                 let row: LockedCodespaceRow = sqlx::query_as(&sql)
                     .bind(id)
                     .fetch_optional(&mut *conn)

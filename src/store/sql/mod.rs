@@ -65,11 +65,14 @@ macro_rules! impl_sql_store {
         use $crate::store::rows::*;
         use $crate::store::*;
 
+        /// A codespace with its org's and repository's names, and its org's policy version
+        /// (which `LockedCodespaceRow` reads and `CodespaceRow` leaves).
         const CODESPACE_SELECT: &str = "SELECT c.id, c.org_id, c.repo_id, o.login AS org_login, \
             r.name AS repo_name, c.user_login, c.billable_owner, c.image, c.image_source, \
             c.recovery_mode, c.creation_log, c.registries, c.created_at, c.updated_at, \
             c.billed_to_org, c.machine, c.state, c.idle_timeout_minutes, c.idle_timeout_requested, \
-            c.idle_timeout_notice, c.retention_period_minutes, c.retention_expires_at, c.ports \
+            c.idle_timeout_notice, c.retention_period_minutes, c.retention_expires_at, c.ports, \
+            o.policy_version \
             FROM codespaces c JOIN orgs o ON o.id = c.org_id JOIN repos r ON r.id = c.repo_id";
 
         const POLICY_COLUMNS: &str =
