@@ -336,6 +336,21 @@ impl TestApp {
     }
 }
 
+/// Asserts a 422 whose first error names `field`.
+pub fn assert_invalid(response: &TestResponse, field: &str) {
+    assert_eq!(
+        response.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{:?}",
+        response.body
+    );
+    assert_eq!(
+        response.body["errors"][0]["field"], field,
+        "{:?}",
+        response.body
+    );
+}
+
 /// Evaluate's (and the effective policy's) `constraints` when no policy sets any.
 pub fn unconstrained() -> Value {
     json!({ "machine_types": null, "max_codespaces_per_user": null,

@@ -6,6 +6,7 @@ use base_image_policy::clock::{Clock, ManualClock};
 use chrono::{Duration, SecondsFormat};
 use serde_json::{json, Value};
 
+pub use crate::helpers::assert_invalid;
 use crate::helpers::{TestApp, TestResponse};
 
 pub const SMALL: &str = "basicLinux32gb";
@@ -105,21 +106,6 @@ pub fn assert_error(response: &TestResponse, status: StatusCode, message: &str) 
     assert_eq!(response.status, status, "{:?}", response.body);
     assert_eq!(response.body["message"], message, "{:?}", response.body);
     assert!(response.body["documentation_url"].is_string());
-}
-
-/// Asserts a 422 naming `field`.
-pub fn assert_invalid(response: &TestResponse, field: &str) {
-    assert_eq!(
-        response.status,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "{:?}",
-        response.body
-    );
-    assert_eq!(
-        response.body["errors"][0]["field"], field,
-        "{:?}",
-        response.body
-    );
 }
 
 /// `minutes` after the clock's time, as answers write times.

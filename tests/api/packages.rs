@@ -30,17 +30,7 @@ pub async fn put_package(app: &TestApp, name: &str, body: Value) -> TestResponse
 }
 
 fn assert_invalid(response: &TestResponse, field: &str) {
-    assert_eq!(
-        response.status,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "{:?}",
-        response.body
-    );
-    assert_eq!(
-        response.body["errors"][0]["field"], field,
-        "{:?}",
-        response.body
-    );
+    crate::helpers::assert_invalid(response, field);
     assert_eq!(
         response.body["errors"][0]["resource"], "Package",
         "{:?}",

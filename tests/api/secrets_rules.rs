@@ -15,17 +15,7 @@ const ORG: &str = "/orgs/octo-org/codespaces/secrets";
 const USER: &str = "/user/codespaces/secrets";
 
 fn assert_field(response: &TestResponse, field: &str) {
-    assert_eq!(
-        response.status,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "{:?}",
-        response.body
-    );
-    assert_eq!(
-        response.body["errors"][0]["field"], field,
-        "{:?}",
-        response.body
-    );
+    crate::helpers::assert_invalid(response, field);
     assert_eq!(
         response.body["errors"][0]["resource"], "Secret",
         "{:?}",

@@ -98,17 +98,7 @@ fn assert_refused(response: &TestResponse, image: &str) {
 
 /// Asserts a 422 whose first error names `field`, and returns the body.
 fn assert_invalid(response: &TestResponse, field: &str) -> Value {
-    assert_eq!(
-        response.status,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "{:?}",
-        response.body
-    );
-    assert_eq!(
-        response.body["errors"][0]["field"], field,
-        "{:?}",
-        response.body
-    );
+    crate::helpers::assert_invalid(response, field);
     assert!(response.body["message"].is_string(), "{:?}", response.body);
     assert!(
         response.body["documentation_url"].is_string(),
