@@ -131,7 +131,7 @@ pub struct LockedCodespaceRow {
 /// each codespace is deleted once.
 impl super::PgStore {
     pub(super) const ROW_LOCK: &'static str = " FOR NO KEY UPDATE OF c";
-    pub(super) const SWEEP_LOCK: &'static str = " FOR UPDATE SKIP LOCKED";
+    pub(super) const SWEEP_LOCK: &'static str = " FOR UPDATE OF c SKIP LOCKED";
 }
 
 /// SQLite's writing transaction (`BEGIN IMMEDIATE`) already holds the whole database.

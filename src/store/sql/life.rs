@@ -13,11 +13,6 @@ macro_rules! impl_part {
         for_update = $update:literal,
         notify = $notify:literal $(,)?
     ) => {
-        /// The codespace as a deleting statement returns it, which cannot join the org's and
-        /// the repository's names: the sweep reads those after.
-        const SWEPT_COLUMNS: &str =
-            "*, CAST('' AS TEXT) AS org_login, CAST('' AS TEXT) AS repo_name";
-
         /// Most codespaces one sweep batch deletes, whatever the caller asks: its audit
         /// insert binds six values a codespace.
         const MAX_SWEEP_BATCH: i64 = 1_000;
@@ -33,38 +28,6 @@ macro_rules! impl_part {
                     .await?
                     .ok_or(StoreError::NotFound)?;
                 Ok((row.codespace.try_into()?, row.policy_version))
-            }
-
-            /// The codespaces of `rows`, with the names of their orgs and repositories.
-            async fn named_codespaces(
-                conn: &mut $conn,
-                mut rows: Vec<CodespaceRow>,
-            ) -> StoreResult<Vec<Codespace>> {
-                let repo_ids: std::collections::BTreeSet<i64> =
-                    rows.iter().map(|row| row.repo_id).collect();
-                let mut query = sqlx::QueryBuilder::<<$conn as sqlx::Connection>::Database>::new(
-                    "SELECT r.id, o.login, r.name FROM repos r JOIN orgs o ON o.id = r.org_id \
-                     WHERE r.id IN (",
-                );
-                let mut ids = query.separated(", ");
-                for id in &repo_ids {
-                    ids.push_bind(*id);
-                }
-                query.push(")");
-                let names: std::collections::HashMap<i64, (String, String)> = query
-                    .build_query_as::<(i64, String, String)>()
-                    .fetch_all(&mut *conn)
-                    .await?
-                    .into_iter()
-                    .map(|(id, org, repo)| (id, (org, repo)))
-                    .collect();
-                for row in &mut rows {
-                    if let Some((org, repo)) = names.get(&row.repo_id) {
-                        row.org_login.clone_from(org);
-                        row.repo_name.clone_from(repo);
-                    }
-                }
-                rows.into_iter().map(TryInto::try_into).collect()
             }
         }
 
@@ -158,12 +121,13 @@ macro_rules! impl_part {
                 limit: i64,
             ) -> StoreResult<u64> {
                 let mut tx = self.begin_write().await?;
-                // One statement picks, locks and deletes the batch, oldest deadline first.
+                // The batch, oldest deadline first, locked (PostgreSQL skips what another sweep
+                // holds). Its audit entries go in before its deletion: the deletion's trigger
+                // locks the users' counts, which creations wait for, from there to the commit.
                 let sql = format!(
-                    "DELETE FROM codespaces WHERE id IN (SELECT id FROM codespaces \
-                     WHERE state = 'Shutdown' AND retention_expires_at IS NOT NULL \
-                     AND retention_expires_at <= $1 ORDER BY retention_expires_at LIMIT $2{}) \
-                     RETURNING {SWEPT_COLUMNS}",
+                    "{CODESPACE_SELECT} WHERE c.state = 'Shutdown' \
+                     AND c.retention_expires_at IS NOT NULL AND c.retention_expires_at <= $1 \
+                     ORDER BY c.retention_expires_at LIMIT $2{}",
                     Self::SWEEP_LOCK
                 );
                 let rows: Vec<CodespaceRow> = sqlx::query_as(&sql)
@@ -175,7 +139,10 @@ macro_rules! impl_part {
                     tx.rollback().await?;
                     return Ok(0);
                 }
-                let gone = Self::named_codespaces(&mut tx, rows).await?;
+                let gone = rows
+                    .into_iter()
+                    .map(TryInto::try_into)
+                    .collect::<StoreResult<Vec<Codespace>>>()?;
                 let at = Utc::now();
                 let mut insert = sqlx::QueryBuilder::<<$conn as sqlx::Connection>::Database>::new(
                     "INSERT INTO audit_log (org_id, actor, action, before, after, created_at) ",
@@ -189,6 +156,15 @@ macro_rules! impl_part {
                         .push_bind(at);
                 });
                 insert.build().execute(&mut *tx).await?;
+                let mut delete = sqlx::QueryBuilder::<<$conn as sqlx::Connection>::Database>::new(
+                    "DELETE FROM codespaces WHERE id IN (",
+                );
+                let mut ids = delete.separated(", ");
+                for codespace in &gone {
+                    ids.push_bind(codespace.id.clone());
+                }
+                delete.push(")");
+                delete.build().execute(&mut *tx).await?;
                 tx.commit().await?;
                 Ok(gone.len() as u64)
             }
